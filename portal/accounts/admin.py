@@ -1,0 +1,204 @@
+"""Staff console: users, organisations, audit log. Actions call the same services as the API."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from portal.accounts import forms, services
+from portal.accounts.models import AuditEntry, Organisation, OutboundMessage, User
+from portal.accounts.validators import normalise_id_number, normalise_phone
+from portal.crypto import lookup_hash
+from portal.errors import DomainError
+from portal.ratelimit import client_ip
+
+
+def search_by_personal_number(queryset, term: str):
+    """Full ID or phone numbers are encrypted: an exact match goes through their keyed hash."""
+    phone = normalise_phone(term)
+    if phone:
+        return queryset.filter(phone_hash=lookup_hash(phone))
+    number = normalise_id_number(term)
+    if len(number) == 18:
+        return queryset.filter(id_number_hash=lookup_hash(number))
+    return None
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = [
+        "display_name",
+        "id_number_masked",
+        "phone_masked",
+        "kind",
+        "real_name_status",
+        "registered_via",
+        "organisation",
+        "is_active",
+        "date_joined",
+    ]
+    list_filter = ["kind", "real_name_status", "registered_via", "is_active", "is_staff", "groups"]
+    search_fields = ["name", "username", "organisation__name"]
+    search_help_text = _("Name, username, organisation, or a full ID / mobile number")
+    ordering = ["-date_joined"]
+    readonly_fields = [
+        "id_number_masked",
+        "phone_masked",
+        "real_name_status",
+        "registered_via",
+        "phone_verified_at",
+        "face_verified_at",
+        "in_person_verified_at",
+        "registered_by_organisation",
+        "last_login",
+        "date_joined",
+    ]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (
+            _("Person"),
+            {
+                "fields": [
+                    "kind",
+                    "name",
+                    "id_number_masked",
+                    "phone_masked",
+                    "real_name_status",
+                    "registered_via",
+                    "phone_verified_at",
+                    "face_verified_at",
+                    "in_person_verified_at",
+                    "organisation",
+                    "registered_by_organisation",
+                ]
+            },
+        ),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+
+    @admin.display(description=_("ID number"))
+    def id_number_masked(self, obj):
+        return obj.id_number_masked
+
+    @admin.display(description=_("mobile number"))
+    def phone_masked(self, obj):
+        return obj.phone_masked
+
+    def get_search_results(self, request, queryset, search_term):
+        exact = search_by_personal_number(queryset, search_term.strip())
+        if exact is not None:
+            return exact, False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_urls(self):
+        extra = [
+            path(
+                "counter-registration/",
+                self.admin_site.admin_view(self.counter_registration_view),
+                name="accounts_user_counter_registration",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def counter_registration_view(self, request):
+        """A2: the clerk registers a person in front of them and hands over the activation code."""
+        if not request.user.has_role("counter_clerk"):
+            raise PermissionDenied
+        form = forms.CounterRegistrationForm(request.POST or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = services.counter_registration_create(
+                    clerk=request.user, **form.cleaned_data, ip=client_ip(request)
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc.detail))
+            else:
+                form = forms.CounterRegistrationForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Counter registration"),
+            "form": form,
+            "result": result,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/counter_registration.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        if request.user.has_role("counter_clerk"):
+            extra_context["counter_registration_url"] = reverse("admin:accounts_user_counter_registration")
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "uscc", "kind", "status", "contact_name", "created_at", "decided_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["name", "uscc", "contact_name"]
+    readonly_fields = ["status", "created_by", "created_at", "decided_by", "decided_at", "contact_phone_masked"]
+    exclude = ["contact_phone"]
+    actions = ["approve", "reject"]
+
+    @admin.display(description=_("contact phone"))
+    def contact_phone_masked(self, obj):
+        return obj.contact_phone_masked
+
+    def has_add_permission(self, request):
+        return False  # organisations register themselves (A3); staff approve them
+
+    def _decide(self, request, queryset, approve: bool):
+        done = 0
+        for organisation in queryset:
+            try:
+                services.organisation_decide(
+                    staff=request.user, organisation_id=organisation.pk, approve=approve, ip=client_ip(request)
+                )
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{organisation.name}: {exc.detail}", messages.WARNING)
+        if done:
+            self.message_user(request, _("%(n)d organisation(s) updated.") % {"n": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve selected organisations"), permissions=["change"])
+    def approve(self, request, queryset):
+        self._decide(request, queryset, True)
+
+    @admin.action(description=_("Reject selected organisations"), permissions=["change"])
+    def reject(self, request, queryset):
+        self._decide(request, queryset, False)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_label", "action", "object_type", "object_id", "ip"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_label", "action", "object_id"]
+    date_hierarchy = "at"
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "channel", "recipient_masked", "status", "sent_at"]
+    list_filter = ["channel", "status"]
+    fields = ["created_at", "channel", "recipient_masked", "status", "sent_at", "error"]
+
+    @admin.display(description=_("recipient"))
+    def recipient_masked(self, obj):
+        from portal.masking import mask_phone
+
+        return mask_phone(obj.recipient) if obj.channel == "sms" else obj.recipient

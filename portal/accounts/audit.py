@@ -1,0 +1,19 @@
+from django.db import models
+
+from portal.accounts.models import AuditEntry
+
+
+def audit_record(
+    *, actor, action: str, obj: models.Model | None = None, data: dict | None = None, ip: str | None = None
+) -> AuditEntry:
+    """Write one audit entry. `data` must already be masked: no full ID or phone numbers."""
+    actor_user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEntry.objects.create(
+        actor=actor_user,
+        actor_label=(actor_user.username if actor_user else str(actor or "anonymous"))[:150],
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        data=data or {},
+        ip=ip if ip and ip != "unknown" else None,
+    )

@@ -1,0 +1,197 @@
+"""Account pages: thin callers of `services`, showing `DomainError`s next to the field they concern."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal.accounts import forms, services
+from portal.accounts.models import RealNameStatus
+from portal.errors import DomainError, NotFoundError
+from portal.images import read_upload
+from portal.ratelimit import client_ip
+
+FIELD_OF_CODE = {
+    "invalid_id_number": "id_number",
+    "invalid_name": "name",
+    "invalid_phone": "phone",
+    "phone_taken": "phone",
+    "code_invalid": "phone_code",
+    "code_locked": "phone_code",
+    "weak_password": "password",
+    "invalid_uscc": "uscc",
+    "organisation_exists": "uscc",
+    "activation_code_invalid": "activation_code",
+}
+
+
+def show_error(form, exc: DomainError, *, rename: dict | None = None) -> None:
+    field = FIELD_OF_CODE.get(exc.code)
+    field = (rename or {}).get(field, field)
+    form.add_error(field if field in form.fields else None, str(exc.detail))
+
+
+def home(request):
+    return render(request, "portal/home.html")
+
+
+def register(request):
+    """A1 step 1. One form with two buttons: "send code" re-shows the form, "register" submits."""
+    form = forms.RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if request.POST.get("action") == "send_code":
+                services.phone_code_request(phone=data["phone"], ip=client_ip(request))
+                messages.info(request, _("A 6-digit code was sent to your mobile number. It is valid for 10 minutes."))
+                return render(request, "accounts/register.html", {"form": form, "code_sent": True})
+            user = services.account_register(**data, ip=client_ip(request))
+        except DomainError as exc:
+            show_error(form, exc)
+            if exc.code == "already_registered":
+                return render(request, "accounts/register.html", {"form": form, "already_registered": True}, status=409)
+        else:
+            auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            messages.success(request, _("Your account was created. One last step: verify your face."))
+            return redirect("accounts:face")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+@login_required
+def face(request):
+    if request.user.real_name_status == RealNameStatus.VERIFIED:
+        return redirect("accounts:status")
+    form = forms.FaceForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            selfie = read_upload(request.FILES["selfie"])
+            services.face_verification_submit(user=request.user, selfie=selfie, ip=client_ip(request))
+        except DomainError as exc:
+            form.add_error("selfie", str(exc.detail))
+        else:
+            messages.success(request, _("Your identity is verified."))
+            return redirect("accounts:status")
+    return render(request, "accounts/face.html", {"form": form})
+
+
+def login_view(request):
+    form = forms.LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.login_check(
+                identifier=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                ip=client_ip(request),
+                request=request,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.detail))
+        else:
+            auth_login(request, user)  # rotates the session key
+            if user.is_staff:
+                request.session.set_expiry(settings.STAFF_SESSION_AGE)
+            target = request.POST.get("next") or request.GET.get("next")
+            if target and target.startswith("/") and not target.startswith("//"):
+                return redirect(target)
+            return redirect("admin:index" if user.is_staff else "accounts:status")
+    return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@require_POST
+def logout_view(request):
+    auth_logout(request)
+    return redirect("home")
+
+
+@login_required
+def status(request):
+    """A7: what is verified and what is missing."""
+    return render(request, "accounts/status.html", {"checklist": services.real_name_checklist(request.user)})
+
+
+def password_reset(request):
+    form = forms.PasswordResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset_request(username=form.cleaned_data["username"], ip=client_ip(request))
+        except DomainError as exc:
+            form.add_error(None, str(exc.detail))
+        else:
+            messages.info(request, _("If the account exists, a code was sent to its registered mobile number."))
+            return redirect(f"{reverse('accounts:password_reset_confirm')}")
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+def password_reset_confirm(request):
+    form = forms.PasswordResetConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset_confirm(**form.cleaned_data, ip=client_ip(request))
+        except DomainError as exc:
+            show_error(form, exc, rename={"phone_code": "code", "password": "new_password"})
+        else:
+            messages.success(request, _("Your password was changed. Please log in."))
+            return redirect("accounts:login")
+    return render(request, "accounts/password_reset_confirm.html", {"form": form})
+
+
+def activate(request):
+    form = forms.ActivateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_activate(**form.cleaned_data, ip=client_ip(request))
+        except DomainError as exc:
+            show_error(form, exc, rename={"phone_code": "activation_code"})
+        else:
+            messages.success(request, _("Your account is active. Please log in."))
+            return redirect("accounts:login")
+    return render(request, "accounts/activate.html", {"form": form})
+
+
+@login_required
+def organisation_new(request):
+    if request.user.organisation_id:
+        return redirect("accounts:organisation")
+    form = forms.OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organisation_create(user=request.user, **form.cleaned_data, ip=client_ip(request))
+        except DomainError as exc:
+            show_error(form, exc, rename={"phone": "contact_phone", "name": "contact_name"})
+        else:
+            messages.success(request, _("Your organisation was registered and is waiting for approval."))
+            return redirect("accounts:organisation")
+    return render(request, "accounts/organisation_new.html", {"form": form})
+
+
+@login_required
+def organisation(request):
+    organisation = request.user.organisation
+    if organisation is None:
+        raise Http404
+    form = forms.StudentsCsvForm(request.POST or None, request.FILES or None)
+    results = None
+    students = None
+    try:
+        if request.method == "POST" and form.is_valid():
+            rows = services.students_parse_csv(read_upload(request.FILES["file"], max_bytes=2 * 1024 * 1024))
+            results = services.students_import(
+                actor=request.user, organisation_id=organisation.pk, rows=rows, ip=client_ip(request)
+            )
+        students = services.students_list(actor=request.user, organisation_id=organisation.pk)
+    except NotFoundError:
+        raise Http404 from None
+    except DomainError as exc:
+        if request.method == "POST":
+            form.add_error(None, str(exc.detail))
+    return render(
+        request,
+        "accounts/organisation.html",
+        {"organisation": organisation, "form": form, "results": results, "students": students},
+    )

@@ -1,0 +1,26 @@
+"""The one domain error type: services raise it, pages show it as a message, the API as JSON."""
+
+from django.utils.functional import Promise
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, code: str, detail: str | Promise, *, status: int | None = None, fields: dict | None = None):
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+        self.fields = fields or {}
+        if status is not None:
+            self.status = status
+
+    def __str__(self) -> str:
+        return str(self.detail)
+
+
+class NotFoundError(DomainError):
+    status = 404
+
+
+class RateLimited(DomainError):
+    status = 429

@@ -1,0 +1,40 @@
+"""API errors are JSON `{"code", "detail"}` (+ `fields` for validation errors), never tracebacks."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from portal.errors import DomainError
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_message(value)
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        body = {"code": exc.code, "detail": str(exc.detail)}
+        if exc.fields:
+            body["fields"] = {k: [str(m) for m in v] if isinstance(v, list) else str(v) for k, v in exc.fields.items()}
+        return Response(body, status=exc.status)
+    if isinstance(exc, Http404 | exceptions.NotFound):
+        return Response({"code": "not_found", "detail": _("Not found.")}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"code": "invalid", "detail": _first_message(exc.detail), "fields": exc.detail}
+    else:
+        code = getattr(exc, "default_code", "error")
+        response.data = {"code": code, "detail": _first_message(response.data.get("detail", exc.detail))}
+    return response

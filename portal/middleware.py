@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+
+class PortalLocaleMiddleware:
+    """Simplified Chinese unless the visitor chose otherwise.
+
+    Pages follow the language cookie set by the language switch and ignore the browser's
+    Accept-Language, so the portal opens in Chinese on an English-language phone too. API clients
+    (the mobile app) may ask for a language with Accept-Language.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.supported = {code for code, _ in settings.LANGUAGES}
+
+    def __call__(self, request):
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if request.path.startswith("/api/") and not language:
+            language = translation.get_language_from_request(request)
+        if language not in self.supported:
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie", "Accept-Language"))
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class SecurityHeadersMiddleware:
+    """Content Security Policy (no inline scripts) and a strict permissions policy."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+        return response

@@ -1,0 +1,47 @@
+"""Fixed-window rate limits on an atomic counter in the database.
+
+DRF throttling is not a security control (concurrent requests slip through). Here the counter is
+incremented by one conditional UPDATE (`count < limit`), which is atomic on SQLite and PostgreSQL
+and shared by every web process; 0 rows updated means the limit is reached.
+"""
+
+import time
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from portal.accounts.models import RateCounter
+from portal.crypto import lookup_hash
+from portal.errors import RateLimited
+
+
+def hit(scope: str, identifier: str) -> None:
+    """Count one attempt for `identifier` in `scope`; raise RateLimited once over the limit."""
+    limit, period = settings.RATE_LIMITS[scope]
+    window = int(time.time()) // period * period
+    # Hashed so that no phone or ID number is stored in the counter table.
+    key = f"{scope}:{lookup_hash(identifier, purpose='ratelimit')[:48]}"
+    if RateCounter.objects.filter(key=key, window=window, count__lt=limit).update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            RateCounter.objects.create(key=key, window=window, count=1)
+        return
+    except IntegrityError:
+        pass  # the row exists: either a concurrent first hit (retry once) or the limit is reached
+    if RateCounter.objects.filter(key=key, window=window, count__lt=limit).update(count=F("count") + 1):
+        return
+    raise RateLimited("rate_limited", _("Too many attempts. Please wait a while and try again."))
+
+
+def purge_expired() -> int:
+    longest = max(period for _limit, period in settings.RATE_LIMITS.values())
+    deleted, _rows = RateCounter.objects.filter(window__lt=int(time.time()) - longest).delete()
+    return deleted
+
+
+def client_ip(request) -> str:
+    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
