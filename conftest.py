@@ -1,0 +1,149 @@
+"""Shared fixtures: personas (a citizen, an outsider, staff of each role, organisation members)."""
+
+import itertools
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from portal.accounts import sms
+from portal.accounts.models import (
+    AccountKind,
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+    RealNameStatus,
+    RegisteredVia,
+    User,
+)
+from portal.accounts.validators import id_number_with_check_digit
+
+PASSWORD = "correct-horse-12123"
+_sequence = itertools.count(100)
+
+
+def new_id_number() -> str:
+    """A fresh, valid resident ID number (Beijing Chaoyang, born 1990-03-07)."""
+    return id_number_with_check_digit(f"11010519900307{next(_sequence) % 1000:03d}")
+
+
+def new_phone() -> str:
+    return f"139{next(_sequence):08d}"
+
+
+def new_uscc() -> str:
+    from stdnum.cn import uscc
+
+    body = f"91110000MA{next(_sequence):07d}"
+    return body + uscc.calc_check_digit(body)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_side_effects(settings):
+    """Tasks run in-process (the worker tests start real workers); SMS go to a list."""
+    from portal.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    settings.SMS_BACKEND = "locmem"
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def make_person(*, verified: bool = True, organisation=None, **extra) -> User:
+    user = User(
+        username=f"p{next(_sequence)}",
+        kind=AccountKind.PERSONAL,
+        name=extra.pop("name", "张三"),
+        id_number=extra.pop("id_number", None) or new_id_number(),
+        phone=extra.pop("phone", None) or new_phone(),
+        registered_via=RegisteredVia.ONLINE,
+        real_name_status=RealNameStatus.VERIFIED if verified else RealNameStatus.FACE_REQUIRED,
+        organisation=organisation,
+        **extra,
+    )
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def make_staff(role: str) -> User:
+    user = User(username=f"{role}{next(_sequence)}", kind=AccountKind.STAFF, name=role, is_staff=True)
+    user.set_password(PASSWORD)
+    user.save()
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_organisation(kind: str, *, approved: bool = True) -> Organisation:
+    return Organisation.objects.create(
+        name=f"示范单位{next(_sequence)}",
+        uscc=new_uscc(),
+        kind=kind,
+        contact_name="联系人",
+        contact_phone=new_phone(),
+        status=OrganisationStatus.APPROVED if approved else OrganisationStatus.PENDING,
+    )
+
+
+@pytest.fixture
+def citizen(db) -> User:
+    return make_person(name="张三")
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    return make_person(name="李四")
+
+
+@pytest.fixture
+def clerk(db) -> User:
+    return make_staff("counter_clerk")
+
+
+@pytest.fixture
+def reviewer(db) -> User:
+    return make_staff("reviewer")
+
+
+@pytest.fixture
+def supervisor(db) -> User:
+    return make_staff("supervisor")
+
+
+@pytest.fixture
+def school(db) -> Organisation:
+    return make_organisation(OrganisationKind.DRIVING_SCHOOL)
+
+
+@pytest.fixture
+def school_member(school) -> User:
+    return make_person(name="赵教练", organisation=school)
+
+
+def last_code(phone: str) -> str:
+    """The 6-digit code in the newest SMS to `phone`."""
+    for message in reversed(sms.outbox):
+        if message["to"] == phone:
+            return re.search(r"\b(\d{6})\b", message["text"]).group(1)
+    raise AssertionError(f"no SMS to {phone}: {sms.outbox}")
+
+
+@pytest.fixture
+def request_code(api, django_capture_on_commit_callbacks):
+    """POST a registration code request (the SMS is delivered on commit) and return the code."""
+
+    def _request(phone: str) -> str:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post("/api/v1/accounts/phone-codes", {"phone": phone}, format="json")
+        assert response.status_code == 202, response.content
+        return last_code(phone)
+
+    return _request
