@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -41,7 +42,7 @@ class UserAdmin(BaseUserAdmin):
     ]
     list_filter = ["kind", "real_name_status", "registered_via", "is_active", "is_staff", "groups"]
     search_fields = ["name", "username", "organisation__name"]
-    search_help_text = _("Name, username, organisation, or a full ID / mobile number")
+    search_help_text = _("Name, username or organisation. To find a person by ID or mobile number, use “Find person”.")
     ordering = ["-date_joined"]
     readonly_fields = [
         "id_number_masked",
@@ -87,19 +88,14 @@ class UserAdmin(BaseUserAdmin):
     def phone_masked(self, obj):
         return obj.phone_masked
 
-    def get_search_results(self, request, queryset, search_term):
-        exact = search_by_personal_number(queryset, search_term.strip())
-        if exact is not None:
-            return exact, False
-        return super().get_search_results(request, queryset, search_term)
-
     def get_urls(self):
         extra = [
             path(
                 "counter-registration/",
                 self.admin_site.admin_view(self.counter_registration_view),
                 name="accounts_user_counter_registration",
-            )
+            ),
+            path("find/", self.admin_site.admin_view(self.find_view), name="accounts_user_find"),
         ]
         return extra + super().get_urls()
 
@@ -127,8 +123,28 @@ class UserAdmin(BaseUserAdmin):
         }
         return TemplateResponse(request, "admin/accounts/counter_registration.html", context)
 
+    def find_view(self, request):
+        """Look a person up by full ID or mobile number. POST, so the number never enters a URL or log."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = forms.FindPersonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            found = search_by_personal_number(User.objects.all(), form.cleaned_data["number"])
+            person = found.first() if found is not None else None
+            if person is not None:
+                return redirect(reverse("admin:accounts_user_change", args=[person.pk]))
+            form.add_error("number", _("No account has this ID or mobile number."))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Find person"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/find_person.html", context)
+
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
+        extra_context["find_person_url"] = reverse("admin:accounts_user_find")
         if request.user.has_role("counter_clerk"):
             extra_context["counter_registration_url"] = reverse("admin:accounts_user_counter_registration")
         return super().changelist_view(request, extra_context)
