@@ -1,0 +1,202 @@
+"""Cross-cutting: audit (X2), encryption at rest, masking, messaging, rate limits, i18n (X4), API docs."""
+
+import json
+
+import pytest
+from django.db import connection
+
+from conftest import make_person
+from portal import crypto, ratelimit
+from portal.accounts import sms
+from portal.accounts.audit import audit_record
+from portal.accounts.messaging import message_deliver, message_send
+from portal.accounts.models import AuditEntry, OutboundMessage, User
+from portal.errors import RateLimited
+from portal.masking import mask_id_number, mask_name, mask_phone
+
+
+def test_masks():
+    assert mask_id_number("11010519491231002X") == "110105********002X"
+    assert mask_phone("13912341234") == "139****1234"
+    assert mask_name("张三") == "*三" and mask_name("欧阳娜娜") == "**娜娜"
+
+
+@pytest.mark.django_db
+def test_id_and_phone_are_encrypted_at_rest():
+    person = make_person()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number, phone, id_number_hash FROM accounts_user WHERE id = %s", [person.pk.hex])
+        row = cursor.fetchone() or ()
+    if not row:  # PostgreSQL stores UUIDs natively
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id_number, phone, id_number_hash FROM accounts_user WHERE id = %s", [person.pk])
+            row = cursor.fetchone()
+    raw_id, raw_phone, id_hash = row
+    assert person.id_number not in raw_id and person.phone not in raw_phone
+    assert crypto.decrypt(raw_id) == person.id_number
+    assert id_hash == crypto.lookup_hash(person.id_number)
+
+
+@pytest.mark.django_db
+def test_key_rotation_keeps_values_readable(settings):
+    from cryptography.fernet import Fernet
+
+    person = make_person()
+    old_keys = list(settings.FIELD_ENCRYPTION_KEYS)
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *old_keys]
+    crypto._fernet.cache_clear()
+    try:
+        from django.core.management import call_command
+
+        call_command("rotate_field_keys")
+        settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]  # the old key is retired
+        crypto._fernet.cache_clear()
+        assert User.objects.get(pk=person.pk).id_number == person.id_number
+    finally:
+        settings.FIELD_ENCRYPTION_KEYS = old_keys
+        crypto._fernet.cache_clear()
+
+
+@pytest.mark.django_db
+def test_audit_entries_are_append_only():
+    entry = audit_record(actor=None, action="test.action", data={"x": 1}, ip="127.0.0.1")
+    entry.action = "changed"
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        entry.delete()
+    assert AuditEntry.objects.get(pk=entry.pk).action == "test.action"
+
+
+@pytest.mark.django_db
+def test_audit_admin_is_read_only_and_for_supervisors(client, supervisor, reviewer):
+    entry = audit_record(actor=supervisor, action="test.action", ip="127.0.0.1")
+    client.force_login(supervisor)
+    assert client.get("/admin/accounts/auditentry/").status_code == 200
+    page = client.get(f"/admin/accounts/auditentry/{entry.pk}/change/")
+    assert page.status_code == 200 and b'type="submit"' not in page.content.split(b"<footer")[0].split(b"</form>")[-1]
+    assert client.post(f"/admin/accounts/auditentry/{entry.pk}/delete/").status_code == 403
+    client.force_login(reviewer)
+    assert client.get("/admin/accounts/auditentry/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_message_delivery_is_idempotent(django_capture_on_commit_callbacks):
+    message = message_send(channel="sms", recipient="13900000001", text="hello")
+    assert message_deliver(message_id=str(message.pk)) is True
+    assert message_deliver(message_id=str(message.pk)) is False
+    assert sms.outbox == [{"to": "13900000001", "text": "hello"}]
+    assert OutboundMessage.objects.get().status == "sent"
+
+
+@pytest.mark.django_db
+def test_file_sms_backend_writes_json_lines(settings, tmp_path):
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    for text in ("一", "two"):
+        message_deliver(message_id=str(message_send(channel="sms", recipient="13900000001", text=text).pk))
+    lines = [json.loads(line) for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
+    assert lines == [{"to": "13900000001", "text": "一"}, {"to": "13900000001", "text": "two"}]
+
+
+@pytest.mark.django_db
+def test_rate_limit_counts_to_the_limit(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login:ip": (3, 60)}
+    for _ in range(3):
+        ratelimit.hit("login:ip", "10.0.0.1")
+    with pytest.raises(RateLimited):
+        ratelimit.hit("login:ip", "10.0.0.1")
+    ratelimit.hit("login:ip", "10.0.0.2")  # another IP has its own counter
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rate_limit_holds_under_concurrent_hits(settings):
+    """16 threads race for 5 slots: exactly 5 pass (an atomic counter, not read-then-write)."""
+    import threading
+
+    from django.db import connections
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login:account": (5, 600)}
+    passed, barrier = [], threading.Barrier(16)
+
+    def attempt():
+        barrier.wait()
+        try:
+            ratelimit.hit("login:account", "race")
+            passed.append(1)
+        except RateLimited:
+            pass
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(passed) == 5
+
+
+@pytest.mark.django_db
+def test_pages_are_chinese_by_default_even_for_english_browsers(client):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-hans">' in page and "电子驾驶证" in page
+
+
+@pytest.mark.django_db
+def test_language_switch_to_english_and_back(client):
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert switched.status_code == 302 and switched["Location"] == "/accounts/login/"
+    page = client.get("/accounts/login/").content.decode()
+    assert '<html lang="en">' in page and "Log in" in page
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "登录" in client.get("/accounts/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_api_errors_follow_accept_language(api):
+    zh = api.post("/api/v1/accounts/phone-codes", {"phone": "1"}, format="json").json()["detail"]
+    en = api.post("/api/v1/accounts/phone-codes", {"phone": "1"}, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert "手机" in zh and "mobile number" in en["detail"]
+
+
+@pytest.mark.django_db
+def test_every_page_has_security_headers(client):
+    response = client.get("/")
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+ACCOUNT_ENDPOINTS = [
+    ("/api/v1/auth/token", "post"),
+    ("/api/v1/accounts/phone-codes", "post"),
+    ("/api/v1/accounts/register", "post"),
+    ("/api/v1/accounts/face-verification", "post"),
+    ("/api/v1/accounts/password-reset", "post"),
+    ("/api/v1/accounts/password-reset/confirm", "post"),
+    ("/api/v1/accounts/activate", "post"),
+    ("/api/v1/accounts/me", "get"),
+    ("/api/v1/organisations", "post"),
+    ("/api/v1/organisations/{organisation_id}/students", "post"),
+    ("/api/v1/staff/organisations/{organisation_id}/approve", "post"),
+    ("/api/v1/staff/counter-registrations", "post"),
+]
+
+
+@pytest.mark.django_db
+def test_schema_describes_every_accounts_endpoint(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    for path, method in ACCOUNT_ENDPOINTS:
+        assert method in schema["paths"].get(path, {}), path
+
+
+@pytest.mark.django_db
+def test_api_docs_are_served_locally(client):
+    page = client.get("/api/docs/").content.decode()
+    assert "swagger" in page.lower()
+    assert "cdn" not in page.lower() and "https://" not in page.replace("https://swagger", "")
+    assert "<script>" not in page  # scripts are files (CSP)
