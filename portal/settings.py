@@ -195,7 +195,8 @@ STORAGES = {
 }
 # Uploaded images live outside any public URL space (security.md); they are served by views.
 MEDIA_ROOT = VAR_DIR / "private"
-MEDIA_URL = None
+# No URL route serves this prefix; files are streamed by views that check permission.
+MEDIA_URL = "/_private/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)

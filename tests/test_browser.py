@@ -1,0 +1,157 @@
+"""Browser tests in Debian's chromium (Playwright), at a 360 px phone viewport.
+
+Registration in Chinese and in English, log-in, the language switch, and a layout check that
+nothing overflows the phone's width.
+"""
+
+import os
+import re
+
+import pytest
+
+from conftest import PASSWORD, make_person, new_id_number, new_phone
+from portal.accounts import sms
+from portal.accounts.models import User
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test itself are safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PHONE = {"width": 360, "height": 740}
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield page
+    context.close()
+    assert errors == [], errors  # no script errors, no CSP violations
+
+
+def assert_fits_phone(page):
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"page is {width}px wide on a {PHONE['width']}px phone"
+
+
+def register_through_the_page(page, live_server, *, name):
+    phone, id_number = new_phone(), new_id_number()
+    page.fill("#id_name", name)
+    page.fill("#id_id_number", id_number)
+    page.fill("#id_phone", phone)
+    page.click("#send-code")
+    page.wait_for_selector(".msg")
+    code = re.search(r"\d{6}", [m for m in sms.outbox if m["to"] == phone][-1]["text"]).group(0)
+    page.fill("#id_phone_code", code)
+    page.fill("#id_password", PASSWORD)
+    page.click("#register")
+    page.wait_for_url(f"{live_server.url}/accounts/face/")
+    return phone, id_number
+
+
+def test_register_in_chinese_then_log_in(page, live_server):
+    page.goto(f"{live_server.url}/")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    # Each language is offered in its own name, whatever the page's language.
+    assert page.locator("button[name=language][value=en]").inner_text() == "English"
+    assert_fits_phone(page)
+    page.click("text=注册 >> nth=0")
+    page.wait_for_url(f"{live_server.url}/accounts/register/")
+    assert_fits_phone(page)
+    phone, _id_number = register_through_the_page(page, live_server, name="王芳")
+    assert page.locator("h1").inner_text() == "人脸核验"
+    assert_fits_phone(page)
+    user = User.objects.get(name="王芳")
+    assert user.real_name_status == "face_required"
+    # Log out and back in with the phone number.
+    page.click("text=退出")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", phone)
+    page.fill("#id_password", PASSWORD)
+    page.click("#login")
+    page.wait_for_url(f"{live_server.url}/accounts/status/")
+    assert page.locator("#me-name").inner_text() == "王芳"
+    assert "待人脸核验" in page.locator("#real-name-status").inner_text()
+    assert_fits_phone(page)
+
+
+def test_register_in_english(page, live_server):
+    page.goto(f"{live_server.url}/accounts/register/")
+    page.click("button[name=language][value=en]")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.url == f"{live_server.url}/accounts/register/"
+    assert page.locator("h1").inner_text() == "Register"
+    register_through_the_page(page, live_server, name="Li Lei")
+    assert page.locator("h1").inner_text() == "Face verification"
+    assert "Your account was created" in page.locator(".messages").inner_text()
+
+
+def test_errors_shown_in_the_users_language(page, live_server):
+    page.goto(f"{live_server.url}/accounts/register/")
+    good = new_id_number()
+    page.fill("#id_name", "王芳")
+    page.fill("#id_id_number", good[:-1] + ("0" if good[-1] != "0" else "1"))
+    page.fill("#id_phone", new_phone())
+    page.click("#register")
+    page.wait_for_selector("#id_id_number-error")
+    assert "校验位" in page.locator("#id_id_number-error").inner_text()
+    page.click("button[name=language][value=en]")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.fill("#id_name", "Wang Fang")
+    page.fill("#id_id_number", good[:-1] + ("0" if good[-1] != "0" else "1"))
+    page.fill("#id_phone", new_phone())
+    page.click("#register")
+    page.wait_for_selector("#id_id_number-error")
+    assert "check digit" in page.locator("#id_id_number-error").inner_text()
+    assert User.objects.count() == 0
+
+
+def test_language_switch_on_every_page(page, live_server):
+    person = make_person(name="赵六")
+    paths = ["/", "/accounts/login/", "/accounts/register/", "/accounts/password-reset/", "/accounts/activate/"]
+    for path in paths:
+        page.goto(f"{live_server.url}{path}")
+        page.click("button[name=language][value=en]")
+        page.wait_for_function("document.documentElement.lang === 'en'")
+        assert page.url == f"{live_server.url}{path}"
+        page.click("button[name=language][value=zh-hans]")
+        page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+        assert_fits_phone(page)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", person.id_number)
+    page.fill("#id_password", PASSWORD)
+    page.click("#login")
+    page.wait_for_url(f"{live_server.url}/accounts/status/")
+    page.click("button[name=language][value=en]")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert "My account" in page.locator("h1").inner_text()
+    assert "Verified" in page.locator("#real-name-status").inner_text()
+
+
+def test_screenshots_for_the_readme(browser, live_server, tmp_path):
+    """Renders the home page at phone and desktop size; the images are checked for CJK glyphs by eye."""
+    out = os.environ.get("SCREENSHOT_DIR")
+    for label, viewport in (("phone", PHONE), ("desktop", {"width": 1280, "height": 800})):
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/")
+        target = (out and os.path.join(out, f"home-{label}.png")) or str(tmp_path / f"home-{label}.png")
+        page.screenshot(path=target, full_page=label == "phone")
+        assert os.path.getsize(target) > 10_000
+        context.close()
