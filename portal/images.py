@@ -24,7 +24,57 @@ class SafeImage:
     image: Image.Image  # RGB, orientation applied
     jpeg: bytes  # re-encoded, no metadata
     source_format: str
-    exif: dict
+    exif: dict  # the few tags we read (Software, DateTimeOriginal, Orientation); the rest is dropped
+    source_mode: str = ""
+
+
+EXIF_SOFTWARE = 0x0131
+EXIF_ORIENTATION = 0x0112
+EXIF_DATETIME = 0x0132
+EXIF_IFD = 0x8769
+EXIF_DATETIME_ORIGINAL = 0x9003
+
+
+def _trailing_payload(data: bytes) -> bool:
+    """True when bytes follow the image's end marker: a polyglot (e.g. PNG + HTML) is refused."""
+    if data.startswith(PNG_MAGIC):
+        end = data.rfind(b"IEND")
+        return end == -1 or len(data[end + 8 :].strip(b"\x00")) > 0
+    end = data.rfind(b"\xff\xd9")
+    if end == -1:
+        return False  # truncated: the decoder decides
+    tail = data[end + 2 :].strip(b"\x00\r\n ")
+    # Some cameras pad after EOI; markup or a large tail is not a photo.
+    return bool(tail) and (b"<" in tail or len(tail) > 4096)
+
+
+def _read_exif(image: Image.Image) -> dict:
+    exif = image.getexif()
+    sub = exif.get_ifd(EXIF_IFD)
+    found = {
+        "software": exif.get(EXIF_SOFTWARE),
+        "orientation": exif.get(EXIF_ORIENTATION),
+        "datetime": exif.get(EXIF_DATETIME),
+        "datetime_original": sub.get(EXIF_DATETIME_ORIGINAL),
+    }
+    return {k: (v.strip("\x00 ") if isinstance(v, str) else v) for k, v in found.items() if v not in (None, "")}
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: scale to 8 bits instead of letting convert() clip everything to white.
+        import numpy as np
+
+        array = np.asarray(image, dtype=np.uint32)
+        peak = 65535 if array.max() > 255 else 255
+        return Image.fromarray((array * 255 // peak).astype("uint8"), "L").convert("RGB")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent parts become white (a photo background), not black.
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    return image.convert("RGB")
 
 
 def read_upload(upload, *, max_bytes: int | None = None) -> bytes:
@@ -45,21 +95,23 @@ def decode_image(data: bytes, *, max_pixels: int | None = None) -> SafeImage:
     unreadable = DomainError("unreadable", _("The file is not a readable JPEG or PNG image."))
     if not data or not (data.startswith(JPEG_MAGIC) or data.startswith(PNG_MAGIC)):
         raise unreadable
+    if _trailing_payload(data):
+        raise unreadable
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG"])
             if image.width * image.height > cap:
                 raise DomainError("unreadable", _("The image has too many pixels."))
-            source_format = image.format
-            exif = {k: v for k, v in image.getexif().items() if isinstance(v, str | int | float)}
+            source_format, source_mode = image.format, image.mode
+            exif = _read_exif(image)
             image.load()
             image = ImageOps.exif_transpose(image)
-            rgb = image.convert("RGB")
+            rgb = _to_rgb(image)
     except DomainError:
         raise
     except Exception:  # Pillow raises many types for corrupt files; all mean "unreadable"
         raise unreadable from None
     out = io.BytesIO()
     rgb.save(out, format="JPEG", quality=90)
-    return SafeImage(image=rgb, jpeg=out.getvalue(), source_format=source_format, exif=exif)
+    return SafeImage(image=rgb, jpeg=out.getvalue(), source_format=source_format, exif=exif, source_mode=source_mode)
