@@ -90,7 +90,7 @@ def read_upload(upload, *, max_bytes: int | None = None) -> bytes:
     return data
 
 
-def decode_image(data: bytes, *, max_pixels: int | None = None) -> SafeImage:
+def decode_image(data: bytes, *, max_pixels: int | None = None, reencode: bool = True) -> SafeImage:
     cap = max_pixels or settings.IMAGE_MAX_PIXELS
     unreadable = DomainError("unreadable", _("The file is not a readable JPEG or PNG image."))
     if not data or not (data.startswith(JPEG_MAGIC) or data.startswith(PNG_MAGIC)):
@@ -112,6 +112,9 @@ def decode_image(data: bytes, *, max_pixels: int | None = None) -> SafeImage:
         raise
     except Exception:  # Pillow raises many types for corrupt files; all mean "unreadable"
         raise unreadable from None
-    out = io.BytesIO()
-    rgb.save(out, format="JPEG", quality=90)
-    return SafeImage(image=rgb, jpeg=out.getvalue(), source_format=source_format, exif=exif, source_mode=source_mode)
+    jpeg = b""
+    if reencode:  # what is stored or sent on is always the re-encoded copy, never the upload
+        out = io.BytesIO()
+        rgb.save(out, format="JPEG", quality=90)
+        jpeg = out.getvalue()
+    return SafeImage(image=rgb, jpeg=jpeg, source_format=source_format, exif=exif, source_mode=source_mode)

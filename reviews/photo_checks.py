@@ -206,14 +206,30 @@ class Face:
         return self.box[3] - self.box[1]
 
 
+DETECTION_HEIGHT = 320  # HOG finds faces of 80 px and more: at this height, heads down to a quarter of it
+
+
 def find_faces(rgb: np.ndarray) -> list[Face]:
-    """Faces in an RGB array (analysis size), largest first."""
+    """Faces in an RGB array (analysis size), largest first. Detection runs on a smaller copy."""
+    import cv2
+    import dlib
+
     m = models()
-    detections, scores, _ = m.detector.run(rgb, 0, 0)
-    if not detections:
-        detections, scores, _ = m.detector.run(rgb, 1, 0)  # small faces: one upsampling, slower
+    factor = min(DETECTION_HEIGHT / rgb.shape[0], 1.0)
+    small = rgb if factor == 1.0 else cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    detections, scores, _ = m.detector.run(small, 0, 0)
+    # No face, or only small ones (a group photo, a head far away): look again at twice the size,
+    # where small faces score reliably.
+    if not detections or max(d.height() for d in detections) < 100:
+        detections, scores, _ = m.detector.run(small, 1, 0)
     faces = []
-    for rect, score in zip(detections, scores, strict=True):
+    for found, score in zip(detections, scores, strict=True):
+        rect = dlib.rectangle(
+            round(found.left() / factor),
+            round(found.top() / factor),
+            round(found.right() / factor),
+            round(found.bottom() / factor),
+        )
         shape = m.landmarks(rgb, rect)
         points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
         faces.append(Face((rect.left(), rect.top(), rect.right(), rect.bottom()), float(score), points, shape))
@@ -277,7 +293,7 @@ def check_photo(
         result.add("file_too_large", len(data), max_bytes)
         return result
     try:
-        safe = decode_image(data, max_pixels=max_pixels)
+        safe = decode_image(data, max_pixels=max_pixels, reencode=False)
     except Exception:  # DomainError("unreadable") and anything unexpected from a hostile file
         result.add("unreadable")
         return result
@@ -403,10 +419,18 @@ def eye_metrics(face: Face, gray: np.ndarray) -> dict:
     cheek = np.concatenate([c.ravel() for c in cheeks]) if all(c.size for c in cheeks) else np.array([1.0])
     eyes = np.concatenate([e.ravel() for e in eye_boxes]) if all(e.size for e in eye_boxes) else np.array([0.0])
     upper = _region(gray, face.box[0], face.box[1], face.box[2], points[30, 1])
+    haar_eyes = 0
+    if upper.size:
+        import cv2
+
+        # The cascade's cost grows with the area: a 128-px-wide upper face keeps eyes at about 25 px.
+        factor = 128 / upper.shape[1]
+        upper = cv2.resize(upper, (128, max(int(upper.shape[0] * factor), 1)), interpolation=cv2.INTER_AREA)
+        haar_eyes = len(models().eye_cascade.detectMultiScale(upper, 1.1, 3, minSize=(12, 12)))
     return {
         "eye_openness": openness,
         "eye_darkness": float(eyes.mean() / max(cheek.mean(), 1.0)),
-        "haar_eyes": len(models().eye_cascade.detectMultiScale(upper, 1.1, 3)) if upper.size else 0,
+        "haar_eyes": haar_eyes,
     }
 
 

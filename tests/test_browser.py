@@ -166,3 +166,68 @@ def test_screenshots_for_the_readme(browser, live_server, tmp_path):
         page.screenshot(path=target, full_page=label == "phone")
         assert os.path.getsize(target) > 10_000
         context.close()
+
+
+def _log_in(page, live_server, person):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", person.phone)
+    page.fill("#id_password", PASSWORD)
+    page.click("#login")
+    page.wait_for_url(f"{live_server.url}/accounts/**")
+
+
+def test_photo_precheck_warns_before_upload(page, live_server, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from tests import photoset
+
+    person = make_person(verified=False)
+    _log_in(page, live_server, person)
+    page.goto(f"{live_server.url}/accounts/face/")
+    dark = tmp_path / "dark.jpg"
+    dark.write_bytes(photoset.too_dark(2).data)
+    page.set_input_files("#id_selfie", str(dark))
+    page.wait_for_selector("#precheck[data-state=done]")
+    assert page.locator("#precheck .precheck-warning").first.get_attribute("data-code") == "too_dark"
+    assert "太暗" in page.locator("#precheck").inner_text()
+    assert_fits_phone(page)
+    good = tmp_path / "good.jpg"
+    good.write_bytes(photoset.good(2).data)
+    page.set_input_files("#id_selfie", str(good))
+    page.wait_for_function(
+        "document.querySelector('#precheck').dataset.state === 'done' && document.querySelector('#precheck').hidden"
+    )
+    assert page.locator("#precheck .precheck-warning").count() == 0
+    broken = tmp_path / "broken.jpg"
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(out, format="PNG")
+    broken.write_bytes(b"not an image at all")
+    page.set_input_files("#id_selfie", str(broken))
+    page.wait_for_selector("#precheck .precheck-warning[data-code=unreadable]")
+
+
+def test_photo_precheck_background_rule(page, live_server):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.add_script_tag(url=f"{live_server.url}/static/js/photo-precheck.js")
+    codes = page.evaluate(
+        """() => {
+          const make = (border, centre) => {
+            const w = 60, h = 80, px = new Uint8ClampedArray(w * h * 4);
+            for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+              const inner = x > 10 && x < 50 && y > 8;
+              const [r, g, b] = inner ? centre : border;
+              const i = (y * w + x) * 4; px[i] = r; px[i + 1] = g; px[i + 2] = b; px[i + 3] = 255;
+            }
+            return window.photoPrecheck.problems(
+              window.photoPrecheck.analyse(px, w, h), ["too_dark", "background_not_white"]);
+          };
+          return {
+            white: make([250, 250, 250], [180, 150, 130]),
+            blue: make([67, 142, 219], [180, 150, 130]),
+            dark: make([40, 40, 40], [30, 25, 20]),
+          };
+        }"""
+    )
+    assert codes == {"white": [], "blue": ["background_not_white"], "dark": ["too_dark", "background_not_white"]}

@@ -44,7 +44,14 @@ class LoginForm(forms.Form):
 class FaceForm(forms.Form):
     selfie = forms.FileField(
         label=_("Selfie"),
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png", "capture": "user"}),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": "image/jpeg,image/png",
+                "capture": "user",
+                "data-precheck": "too_dark,no_face",
+                "data-precheck-output": "precheck",
+            }
+        ),
     )
 
 

@@ -32,7 +32,7 @@ def newcomer(db):
     return make_person(verified=False)
 
 
-def test_local_verifier_refuses_until_the_engine_exists(api, newcomer, settings):
+def test_local_verifier_refuses_a_picture_without_a_face(api, newcomer, settings):
     settings.FACE_VERIFIER = "local"
     api.force_authenticate(newcomer)
     response = upload(api, jpeg())
@@ -41,6 +41,30 @@ def test_local_verifier_refuses_until_the_engine_exists(api, newcomer, settings)
     newcomer.refresh_from_db()
     assert newcomer.real_name_status == RealNameStatus.FACE_REQUIRED
     assert AuditEntry.objects.filter(action="face_verification.failed").count() == 1
+
+
+def test_local_verifier_accepts_a_real_selfie_and_keeps_no_image(api, newcomer, settings, tmp_path):
+    from tests import photoset
+
+    settings.FACE_VERIFIER = "local"
+    settings.MEDIA_ROOT = tmp_path
+    api.force_authenticate(newcomer)
+    response = upload(api, photoset.good(4).data)
+    assert response.status_code == 200, response.content
+    newcomer.refresh_from_db()
+    assert newcomer.real_name_status == RealNameStatus.VERIFIED
+    entry = AuditEntry.objects.get(action="face_verification.passed")
+    assert entry.data["faces"] == 1
+    assert list(tmp_path.iterdir()) == []  # the selfie was analysed in memory and not stored
+
+
+def test_local_verifier_refuses_covered_eyes(api, newcomer, settings):
+    from tests import photoset
+
+    settings.FACE_VERIFIER = "local"
+    api.force_authenticate(newcomer)
+    response = upload(api, photoset.eyes_not_visible(1).data)
+    assert response.status_code == 400 and response.json()["code"] == "face_verification_failed"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,79 @@
+"""Photo-check speed: ms per 600×800 JPEG in a warm process, next to Pillow's decode of the same file.
+
+    .venv/bin/python bench/photo_checks.py [--photos 60] [--rounds 3]
+
+Prints median and p95 for: Pillow decode alone, the safe decode (portal.images), and the whole
+check (decode, faces, landmarks, eyes, exposure, background, metadata).
+"""
+
+import argparse
+import io
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+import django
+
+django.setup()
+
+from PIL import Image  # noqa: E402
+
+from portal.images import decode_image  # noqa: E402
+from reviews.photo_checks import check_photo, warm_up  # noqa: E402
+from tests import photoset  # noqa: E402
+
+
+def timed(fn, data: list[bytes], rounds: int) -> list[float]:
+    times = []
+    for _ in range(rounds):
+        for item in data:
+            started = time.perf_counter()
+            fn(item)
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def pillow_decode(data: bytes) -> None:
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+
+
+def summary(label: str, times: list[float]) -> str:
+    times = sorted(times)
+    p95 = times[int(0.95 * (len(times) - 1))]
+    return f"{label:<28} median {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   n={len(times)}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--photos", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    photos = []
+    for seed in range(args.photos):
+        shot = photoset.Shot.random(seed)
+        shot.width, shot.height = 600, 800
+        image, _ = photoset.render(shot)
+        photos.append(photoset.encode(image, quality=shot.quality))
+    started = time.perf_counter()
+    warm_up()
+    print(f"python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}")
+    print(f"model load + first check: {(time.perf_counter() - started) * 1000:.0f} ms")
+    print(f"{len(photos)} photos, 600×800 JPEG, mean {statistics.mean(map(len, photos)) / 1024:.0f} KiB")
+    decode = timed(pillow_decode, photos, args.rounds)
+    safe = timed(decode_image, photos, args.rounds)
+    check = timed(check_photo, photos, args.rounds)
+    print(summary("Pillow decode", decode))
+    print(summary("safe decode + re-encode", safe))
+    print(summary("check_photo (all rules)", check))
+    print(f"check / Pillow decode (medians): {statistics.median(check) / statistics.median(decode):.1f}×")
+
+
+if __name__ == "__main__":
+    main()
