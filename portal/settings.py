@@ -66,22 +66,34 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "t
 def _development_keys() -> dict[str, str]:
     """Generate the development keys once and keep them under var/ (never used with DEBUG=0)."""
     path = VAR_DIR / "dev-keys.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    keys = {"encryption": Fernet.generate_key().decode(), "hash": secrets.token_urlsafe(32)}
-    path.write_text(json.dumps(keys))
-    path.chmod(0o600)
+    keys = json.loads(path.read_text()) if path.exists() else {}
+    wanted = {
+        "encryption": lambda: Fernet.generate_key().decode(),
+        "hash": lambda: secrets.token_urlsafe(32),
+        "receipt": lambda: secrets.token_urlsafe(32),  # 32 random bytes: an Ed25519 private key
+    }
+    missing = {name: make() for name, make in wanted.items() if name not in keys}
+    if missing:
+        keys.update(missing)
+        path.write_text(json.dumps(keys))
+        path.chmod(0o600)
     return keys
 
 
 _encryption_keys = env_list("FIELD_ENCRYPTION_KEY", [])
 _hash_key = env_str("FIELD_HASH_KEY")
-if not _encryption_keys or not _hash_key:
+_receipt_key = env_str("RECEIPT_SIGNING_KEY")
+if not _encryption_keys or not _hash_key or not _receipt_key:
     if not DEBUG:
-        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY and FIELD_HASH_KEY must be set when DEBUG=0")
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY, FIELD_HASH_KEY and RECEIPT_SIGNING_KEY must be set when DEBUG=0"
+        )
     _dev = _development_keys()
     _encryption_keys = _encryption_keys or [_dev["encryption"]]
     _hash_key = _hash_key or _dev["hash"]
+    _receipt_key = _receipt_key or _dev["receipt"]
+# Ed25519 private key (32 bytes, base64url) that signs verification receipts (L4).
+RECEIPT_SIGNING_KEY = _receipt_key
 # Newest key first; older keys still decrypt until `rotate_field_keys` has re-encrypted everything.
 FIELD_ENCRYPTION_KEYS = _encryption_keys
 FIELD_HASH_KEY = _hash_key
@@ -277,6 +289,7 @@ RATE_LIMITS = {
     "activate:ip": (30, 60 * 60),
     "register:ip": (30, 60 * 60),
     "face:account": (10, 60 * 60),
+    "verify:ip": (120, 10 * 60),
 }
 
 LOGGING = {

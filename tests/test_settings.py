@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def manage(*args, **env):
-    unset = {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "FIELD_HASH_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    unset = {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "FIELD_HASH_KEY", "RECEIPT_SIGNING_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     base = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60
@@ -45,6 +45,7 @@ def test_check_deploy_is_quiet_with_production_settings():
         SECRET_KEY=Fernet.generate_key().decode() * 2,
         FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
         FIELD_HASH_KEY="h" * 40,
+        RECEIPT_SIGNING_KEY="r" * 43,
         ALLOWED_HOSTS="elicence.example",
     )
     assert result.returncode == 0, result.stderr + result.stdout

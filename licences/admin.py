@@ -1,0 +1,143 @@
+"""Staff console for the register: edits go through the same service as import and the authority API."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from licences import services
+from licences.models import ELicence, Licence, Share, Verification
+from portal.accounts.admin import ReadOnlyAdmin
+from portal.accounts.forms import FindPersonForm
+from portal.accounts.models import User
+from portal.accounts.validators import normalise_id_number
+from portal.crypto import lookup_hash
+from portal.errors import DomainError
+from portal.ratelimit import client_ip
+
+EDITABLE = [
+    "name",
+    "sex",
+    "nationality",
+    "birth_date",
+    "address",
+    "first_issued_on",
+    "classes",
+    "valid_from",
+    "valid_until",
+    "issuing_authority",
+    "status",
+    "points",
+]
+
+
+@admin.register(Licence)
+class LicenceAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "number_masked",
+        "classes",
+        "status",
+        "points",
+        "valid_until",
+        "issuing_authority",
+        "version",
+    ]
+    list_filter = ["status", "issuing_authority"]
+    search_fields = ["name", "issuing_authority"]
+    search_help_text = _("Name or issuing authority. To find a licence by its number, use “Find licence”.")
+    fields = ["number_masked", "file_number_masked", *EDITABLE, "has_portrait", "version", "updated_at"]
+    readonly_fields = ["number_masked", "file_number_masked", "has_portrait", "version", "updated_at"]
+    actions = ["issue_elicence"]
+
+    @admin.display(description=_("licence number"))
+    def number_masked(self, obj):
+        return obj.number_masked
+
+    @admin.display(description=_("file number"))
+    def file_number_masked(self, obj):
+        return obj.file_number_masked
+
+    @admin.display(description=_("portrait"), boolean=True)
+    def has_portrait(self, obj):
+        return obj.has_portrait
+
+    def has_add_permission(self, request):
+        return False  # records come from import_licences and the authority API
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        """Through the service, so a change of classes, validity or issuer invalidates the e-licence."""
+        data = {field: form.cleaned_data[field] for field in EDITABLE}
+        data["file_number"] = obj.file_number
+        try:
+            services.licence_upsert(actor=request.user, number=obj.number, data=data, ip=client_ip(request))
+        except DomainError as exc:
+            messages.error(request, str(exc.detail))
+
+    def get_urls(self):
+        return [
+            path("find/", self.admin_site.admin_view(self.find_view), name="licences_licence_find"),
+            *super().get_urls(),
+        ]
+
+    def find_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = FindPersonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            number = normalise_id_number(form.cleaned_data["number"])
+            licence = Licence.objects.filter(number_hash=lookup_hash(number)).first()
+            if licence:
+                return redirect(reverse("admin:licences_licence_change", args=[licence.pk]))
+            form.add_error("number", _("No licence has this number."))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Find licence"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/find_person.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {**(extra_context or {}), "find_url": reverse("admin:licences_licence_find")}
+        )
+
+    @admin.action(description=_("Issue the e-licence to its holder (testing)"), permissions=["change"])
+    def issue_elicence(self, request, queryset):
+        for licence in queryset:
+            holder = User.objects.filter(id_number_hash=licence.number_hash, is_active=True).first()
+            if holder is None:
+                self.message_user(request, f"{licence}: {_('no active account has this ID number')}", messages.WARNING)
+                continue
+            try:
+                services.elicence_issue(licence=licence, holder=holder, actor=request.user, ip=client_ip(request))
+                self.message_user(request, f"{licence}: {_('e-licence issued')}", messages.SUCCESS)
+            except DomainError as exc:
+                self.message_user(request, f"{licence}: {exc.detail}", messages.WARNING)
+
+
+@admin.register(ELicence)
+class ELicenceAdmin(ReadOnlyAdmin):
+    list_display = ["licence", "state", "invalid_reason", "licence_version", "issued_at", "invalidated_at"]
+    list_filter = ["state", "invalid_reason", "licence__issuing_authority"]
+    search_fields = ["licence__name"]
+
+
+@admin.register(Verification)
+class VerificationAdmin(ReadOnlyAdmin):
+    list_display = ["checked_at", "organisation", "method", "purpose", "valid", "reason", "paper_required"]
+    list_filter = ["valid", "method", "reason", "organisation__kind"]
+    search_fields = ["organisation__name", "purpose"]
+    date_hierarchy = "checked_at"
+
+
+@admin.register(Share)
+class ShareAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "purpose", "expires_at", "revoked_at"]
+    search_fields = ["purpose", "code"]

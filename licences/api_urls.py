@@ -1,0 +1,21 @@
+from django.urls import path
+
+from licences import api
+
+urlpatterns = [
+    path("licence", api.LicenceView.as_view(), name="api-licence"),
+    path("elicence", api.ELicenceView.as_view(), name="api-elicence"),
+    path("elicence/qr", api.ELicenceQRView.as_view(), name="api-elicence-qr"),
+    path("elicence/verifications", api.ELicenceVerificationsView.as_view(), name="api-elicence-verifications"),
+    path("elicence/shares", api.SharesView.as_view(), name="api-shares"),
+    path("elicence/shares/<uuid:share_id>", api.ShareDetailView.as_view(), name="api-share"),
+    path("elicence/shares/<uuid:share_id>/download", api.ShareDownloadView.as_view(), name="api-share-download"),
+    path("verifications", api.VerificationsView.as_view(), name="api-verifications"),
+    path("receipts/public-key", api.ReceiptKeyView.as_view(), name="api-receipt-key"),
+    path("receipts/verify", api.ReceiptCheckView.as_view(), name="api-receipt-verify"),
+    path("receipts/<str:signed_id>", api.ReceiptView.as_view(), name="api-receipt"),
+    path("authority/licences/<str:number>", api.AuthorityLicenceView.as_view(), name="api-authority-licence"),
+    path(
+        "authority/licences/<str:number>/portrait", api.AuthorityPortraitView.as_view(), name="api-authority-portrait"
+    ),
+]

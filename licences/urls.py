@@ -1,0 +1,18 @@
+from django.urls import path
+
+from licences import views
+
+app_name = "licences"
+
+urlpatterns = [
+    path("licence/", views.my_licence, name="my_licence"),
+    path("licence/e/", views.elicence, name="elicence"),
+    path("licence/portrait/", views.portrait, name="portrait"),
+    path("licence/e/verifications/", views.verification_log, name="verifications"),
+    path("licence/e/shares/", views.shares, name="shares"),
+    path("licence/e/shares/<uuid:share_id>/revoke/", views.share_revoke, name="share_revoke"),
+    path("licence/e/shares/<uuid:share_id>/pdf/", views.share_pdf, name="share_pdf"),
+    path("v/", views.verify_form, name="verify_form"),
+    path("v/s/<str:code>", views.verify_share, name="verify_share"),
+    path("v/<str:token>", views.verify, name="verify"),
+]
