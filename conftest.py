@@ -147,3 +147,52 @@ def request_code(api, django_capture_on_commit_callbacks):
         return last_code(phone)
 
     return _request
+
+
+LICENCE_DATA = {
+    "name": "张三",
+    "sex": "M",
+    "birth_date": "1990-03-07",
+    "nationality": "中国",
+    "address": "北京市朝阳区示范路 1 号",
+    "first_issued_on": "2012-05-04",
+    "classes": ["C1"],
+    "valid_from": "2022-05-04",
+    "valid_until": "2032-05-04",
+    "issuing_authority": "北京市公安局公安交通管理局",
+    "file_number": "110100001234",
+    "status": "normal",
+    "points": 0,
+}
+
+
+def make_licence(person, **changes):
+    from licences.services import licence_upsert
+
+    data = {**LICENCE_DATA, "name": person.name, **changes}
+    licence, _created = licence_upsert(actor="test", number=person.id_number, data=data)
+    return licence
+
+
+def make_elicence(person, **changes):
+    from licences.services import elicence_issue
+
+    return elicence_issue(licence=make_licence(person, **changes), holder=person, actor="test")
+
+
+@pytest.fixture
+def authority(db) -> User:
+    user = User(username=f"authority{next(_sequence)}", kind=AccountKind.AUTHORITY)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def police_member(db) -> User:
+    return make_person(name="李警官", organisation=make_organisation(OrganisationKind.POLICE))
+
+
+@pytest.fixture
+def insurer_member(db) -> User:
+    return make_person(name="王保险", organisation=make_organisation(OrganisationKind.INSURER))

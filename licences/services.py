@@ -126,9 +126,12 @@ def licence_upsert(*, actor, number: str, data: dict, portrait: bytes | None = N
                 setattr(licence, field, value)
             if changed:
                 licence.version += 1
+        replaced = licence.portrait.name if image is not None and not created else ""
         if image is not None:
             licence.portrait.save("portrait.jpg", ContentFile(image.jpeg), save=False)
         licence.save()
+        if replaced:
+            transaction.on_commit(lambda: licence.portrait.storage.delete(replaced))
         audit_record(
             actor=actor,
             action="licence.created" if created else "licence.updated",
@@ -155,8 +158,8 @@ def licence_set_portrait(*, actor, number: str, portrait: bytes, ip: str | None 
         old = licence.portrait.name
         licence.portrait.save("portrait.jpg", ContentFile(image.jpeg), save=True)
         audit_record(actor=actor, action="licence.portrait_set", obj=licence, ip=ip)
-    if old:
-        licence.portrait.storage.delete(old)
+        if old:
+            transaction.on_commit(lambda: licence.portrait.storage.delete(old))
     return licence
 
 

@@ -97,6 +97,9 @@ class Command(BaseCommand):
             if group:
                 user.groups.set([Group.objects.get(name=group)])
             accounts.append({"role": role, "username": username, "password": password})
+        from licences.demo import seed_licences
+
+        licences = seed_licences()
         payload = json.dumps({"accounts": accounts}, ensure_ascii=False)
         # Read by `make run` to print the log-ins; development only.
         (settings.VAR_DIR / "demo-accounts.json").write_text(payload)
@@ -106,3 +109,4 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo accounts (log in with the username, ID number or phone):"))
         for account in accounts:
             self.stdout.write(f"  {account['role']:<15} {account['username']:<12} {account['password']}")
+        self.stdout.write(f"Licence records: {len(licences)} (the citizen's e-licence is issued)")

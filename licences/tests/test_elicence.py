@@ -1,0 +1,401 @@
+"""L3 e-licence and its tokens; L4 verification by kind; L5 log; L6 shares; L7 invalidation."""
+
+import base64
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+from django.utils import timezone
+
+from conftest import make_elicence, make_licence, make_person
+from licences import tokens
+from licences.models import ELicence, Verification
+from licences.services import elicences_expire, licence_upsert
+from portal.accounts import sms
+
+pytestmark = pytest.mark.django_db
+
+
+def qr(api, person):
+    api.force_authenticate(person)
+    response = api.get("/api/v1/elicence/qr")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def verify(api, user=None, **body):
+    api.force_authenticate(user)
+    return api.post("/api/v1/verifications", body, format="json")
+
+
+# --- tokens -----------------------------------------------------------------------------------------
+def test_token_round_trip_and_lifetime(citizen):
+    elicence = make_elicence(citizen)
+    token, expires = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=1, now=1_000_000)
+    claims = tokens.qr_token_read(token, now=1_000_000 + 30)
+    assert claims.elicence_id == elicence.pk and claims.licence_version == 1
+    assert tokens.QR_TOKEN_TTL <= 90
+    tokens.qr_token_read(token, now=1_000_000 + tokens.QR_TOKEN_TTL + tokens.CLOCK_SKEW)  # inside the window
+    with pytest.raises(tokens.TokenError) as exc:
+        tokens.qr_token_read(token, now=1_000_000 + tokens.QR_TOKEN_TTL + tokens.CLOCK_SKEW + 1)
+    assert exc.value.reason == "expired"
+
+
+@pytest.mark.parametrize("mangle", ["flip", "truncate", "garbage", "empty", "other_key"])
+def test_forged_tokens_are_bad(citizen, settings, mangle):
+    elicence = make_elicence(citizen)
+    token, _ = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=1)
+    if mangle == "flip":
+        raw = bytearray(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        raw[17] ^= 1  # change the version inside the payload
+        token = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    elif mangle == "truncate":
+        token = token[:-4]
+    elif mangle == "garbage":
+        token = "!!not-base64!!"
+    elif mangle == "empty":
+        token = ""
+    else:
+        settings.SECRET_KEY = "another-secret-key-" * 3
+    with pytest.raises(tokens.TokenError) as exc:
+        tokens.qr_token_read(token)
+    assert exc.value.reason == "bad_token"
+
+
+def test_tokens_are_unguessable_and_unique(citizen):
+    elicence = make_elicence(citizen)
+    issued = {tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=1, now=5)[0] for _ in range(50)}
+    assert len(issued) == 50  # a random nonce: two tokens of the same second differ
+
+
+# --- e-licence API and page --------------------------------------------------------------------------
+def test_elicence_api_and_qr(api, citizen):
+    make_elicence(citizen)
+    api.force_authenticate(citizen)
+    body = api.get("/api/v1/elicence").json()
+    assert body["state"] == "valid" and body["invalid_reason"] is None and body["paper_required"] is False
+    assert body["classes"] == ["C1"] and body["qr_colour"] == "green"
+    code = qr(api, citizen)
+    assert code["url"].endswith(f"/v/{code['token']}")
+    assert len(code["short_code"]) == tokens.SHORT_CODE_LENGTH
+    assert code["svg"].startswith("data:image/svg+xml")
+    lifetime = timezone.datetime.fromisoformat(code["expires_at"]) - timezone.datetime.fromisoformat(
+        code["server_time"]
+    )
+    assert 0 < lifetime.total_seconds() <= 90
+
+
+def test_no_elicence_is_404_and_others_are_never_shown(api, client, citizen, outsider):
+    make_elicence(citizen)
+    api.force_authenticate(outsider)
+    assert api.get("/api/v1/elicence").status_code == 404
+    assert api.get("/api/v1/elicence/qr").status_code == 404
+    assert api.get("/api/v1/elicence/verifications").json() == []
+    assert api.get("/api/v1/elicence/shares").json() == []
+    client.force_login(outsider)
+    assert client.get("/licence/e/").status_code == 404
+
+
+def test_elicence_page_shows_card_without_inline_script(client, citizen):
+    make_elicence(citizen)
+    client.force_login(citizen)
+    page = client.get("/licence/e/").content.decode()
+    assert 'id="elicence"' in page and citizen.name in page and "js/elicence.js" in page
+    assert "<script>" not in page and citizen.id_number not in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "colour"),
+    [({}, "green"), ({"points": 12}, "red"), ({"valid_until": "2025-01-01", "valid_from": "2015-01-01"}, "red")],
+)
+def test_qr_colour_by_status(citizen, changes, colour):
+    from licences.services import qr_colour
+
+    assert qr_colour(make_licence(citizen, **changes)) == colour
+
+
+# --- verification (L4) -------------------------------------------------------------------------------
+def test_anonymous_sees_validity_and_masked_name_only(api, citizen):
+    make_elicence(citizen)
+    code = qr(api, citizen)
+    response = verify(api, token=code["token"])
+    body = response.json()
+    assert body["valid"] is True and body["reason"] is None
+    assert body["holder"] == {"name_masked": "*三"}
+    stored = Verification.objects.get()
+    assert stored.method == "qr" and stored.verifier is None and stored.valid
+
+
+def test_police_see_everything_insurer_sees_their_fields(api, citizen, police_member, insurer_member):
+    make_elicence(citizen, points=4)
+    police = verify(api, police_member, token=qr(api, citizen)["token"], purpose="roadside check").json()["holder"]
+    assert police["points"] == 4 and police["status"] == "normal" and "address" in police
+    assert police["number_masked"].count("*") == 8
+    insurer = verify(api, insurer_member, token=qr(api, citizen)["token"]).json()["holder"]
+    assert set(insurer) == {"name_masked", "name", "classes", "valid_from", "valid_until", "status"}
+    log = Verification.objects.order_by("checked_at")
+    assert [v.organisation.kind for v in log] == ["police", "insurer"]
+    assert log[0].purpose == "roadside check"
+
+
+def test_unapproved_organisation_gets_the_anonymous_view(api, citizen):
+    from conftest import make_organisation
+
+    member = make_person(organisation=make_organisation("police", approved=False))
+    make_elicence(citizen)
+    holder = verify(api, member, token=qr(api, citizen)["token"]).json()["holder"]
+    assert holder == {"name_masked": "*三"}
+
+
+def test_short_code_verifies_like_the_qr(api, citizen):
+    make_elicence(citizen)
+    code = qr(api, citizen)["short_code"]
+    body = verify(api, token=f"{code[:4]}-{code[4:].lower()}").json()
+    assert body["valid"] is True and Verification.objects.get().method == "code"
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [("AAAA" * 14, "bad_token"), ("ZZZZ2345", "not_found"), ("short", "bad_token")],
+)
+def test_bad_tokens_are_refused_and_logged(api, citizen, token, reason):
+    make_elicence(citizen)
+    body = verify(api, token=token).json()
+    assert body["valid"] is False and body["reason"] == reason and body["holder"] == {}
+    assert Verification.objects.get().valid is False
+
+
+def test_expired_token_and_replay_are_refused(api, citizen, monkeypatch):
+    make_elicence(citizen)
+    code = qr(api, citizen)
+    assert verify(api, token=code["token"]).json()["valid"] is True
+    later = time.time() + tokens.QR_TOKEN_TTL + tokens.CLOCK_SKEW + 2
+    monkeypatch.setattr(timezone, "now", lambda: datetime.fromtimestamp(later, tz=UTC))
+    for presented in (code["token"], code["short_code"]):
+        body = verify(api, token=presented).json()
+        assert body["valid"] is False and body["reason"] == "expired"
+
+
+def test_token_of_an_old_licence_version_is_refused(api, citizen):
+    make_elicence(citizen)
+    code = qr(api, citizen)
+    make_licence(citizen, classes=["C1", "D"])  # 换证: the e-licence is invalidated
+    body = verify(api, token=code["token"]).json()
+    assert body["valid"] is False and body["reason"] == "licence_changed"
+
+
+def test_receipt_is_signed_checkable_and_downloadable(api, client, citizen, police_member):
+    make_elicence(citizen)
+    body = verify(api, police_member, token=qr(api, citizen)["token"]).json()
+    signed = body["receipt"]
+    assert signed["receipt"]["valid"] is True and signed["receipt"]["verifier"]["kind"] == "police"
+    api.force_authenticate(None)
+    assert api.post("/api/v1/receipts/verify", signed, format="json").json() == {"authentic": True}
+    forged = json.loads(json.dumps(signed))
+    forged["receipt"]["valid"] = False
+    assert api.post("/api/v1/receipts/verify", forged, format="json").json() == {"authentic": False}
+    key = api.get("/api/v1/receipts/public-key").json()
+    assert key["algorithm"] == "Ed25519" and key["key_id"] == signed["key_id"]
+    # Offline check with the published key, as a third party would.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    public = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(key["public_key"] + "="))
+    public.verify(base64.urlsafe_b64decode(signed["signature"] + "=="), tokens.canonical(signed["receipt"]))
+    pdf = client.get(body["receipt_url"])
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert client.get(body["receipt_url"][:-3] + "xyz").status_code == 404
+
+
+def test_verification_log_for_the_holder_only(api, client, citizen, outsider, insurer_member):
+    make_elicence(citizen)
+    verify(api, insurer_member, token=qr(api, citizen)["token"], purpose="car insurance")
+    api.force_authenticate(citizen)
+    log = api.get("/api/v1/elicence/verifications").json()
+    assert (
+        log[0]["organisation_kind"] == "insurer"
+        and log[0]["purpose"] == "car insurance"
+        and log[0]["result"] == "valid"
+    )
+    client.force_login(citizen)
+    assert "car insurance" in client.get("/licence/e/verifications/").content.decode()
+    client.force_login(outsider)
+    assert "car insurance" not in client.get("/licence/e/verifications/").content.decode()
+
+
+def test_verification_page_for_a_scanned_qr(api, client, citizen, police_member):
+    make_elicence(citizen)
+    code = qr(api, citizen)
+    page = client.get(f"/v/{code['token']}").content.decode()
+    assert 'data-valid="1"' in page and "*三" in page and "receipt-link" in page
+    client.force_login(police_member)
+    page = client.get(f"/v/{qr(api, citizen)['token']}").content.decode()
+    assert "北京市朝阳区" in page  # the police see the address
+    assert 'data-valid="0"' in client.get("/v/not-a-token").content.decode()
+
+
+def test_verification_is_rate_limited_per_ip(api, citizen, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "verify:ip": (3, 600)}
+    codes = [verify(api, token="ZZZZ2345").status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+
+
+# --- shares (L6) ---------------------------------------------------------------------------------------
+def test_share_create_verify_download_revoke(api, client, citizen, insurer_member):
+    make_elicence(citizen)
+    api.force_authenticate(citizen)
+    created = api.post("/api/v1/elicence/shares", {"purpose": "租车 car rental", "valid_days": 7}, format="json")
+    assert created.status_code == 201, created.content
+    share = created.json()
+    assert share["url"].endswith(f"/v/s/{share['code']}")
+    pdf = api.get(share["download_url"])
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    body = verify(api, insurer_member, share_code=share["code"]).json()
+    assert body["valid"] is True and body["holder"]["classes"] == ["C1"]
+    assert Verification.objects.get().purpose == "租车 car rental"  # the share's purpose is logged
+    api.force_authenticate(citizen)
+    assert api.delete(f"/api/v1/elicence/shares/{share['id']}").status_code == 204
+    body = verify(api, None, share_code=share["code"]).json()
+    assert body["valid"] is False and body["reason"] == "revoked"
+    assert 'data-reason="revoked"' in client.get(f"/v/s/{share['code']}").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"purpose": "x", "valid_days": 5}, "purpose"),
+        ({"purpose": "rental", "valid_days": 31}, "valid_days"),
+        ({"purpose": "rental", "valid_days": 0}, "valid_days"),
+    ],
+)
+def test_share_bad_input(api, citizen, body, field):
+    make_elicence(citizen)
+    api.force_authenticate(citizen)
+    response = api.post("/api/v1/elicence/shares", body, format="json")
+    assert response.status_code == 400 and field in response.json()["fields"]
+
+
+def test_someone_elses_share_is_404(api, citizen, outsider):
+    make_elicence(citizen)
+    make_elicence(outsider)
+    api.force_authenticate(citizen)
+    share_id = api.post("/api/v1/elicence/shares", {"purpose": "rental", "valid_days": 3}, format="json").json()["id"]
+    api.force_authenticate(outsider)
+    assert api.delete(f"/api/v1/elicence/shares/{share_id}").status_code == 404
+    assert api.get(f"/api/v1/elicence/shares/{share_id}/download").status_code == 404
+    api.force_authenticate(citizen)
+    assert len(api.get("/api/v1/elicence/shares").json()) == 1
+
+
+def test_expired_share_is_refused(api, citizen):
+    from licences.models import Share
+
+    make_elicence(citizen)
+    api.force_authenticate(citizen)
+    code = api.post("/api/v1/elicence/shares", {"purpose": "rental", "valid_days": 1}, format="json").json()["code"]
+    Share.objects.update(expires_at=timezone.now() - timezone.timedelta(seconds=1))
+    assert verify(api, share_code=code).json()["reason"] == "expired"
+
+
+# --- invalidation (L7) -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"classes": ["C1", "D"]}, "licence_changed"),
+        ({"valid_until": "2034-05-04"}, "licence_changed"),
+        ({"issuing_authority": "上海市公安局交通警察总队"}, "licence_changed"),
+        ({"status": "revoked"}, "licence_revoked"),
+        ({"status": "cancelled"}, "licence_cancelled"),
+        ({"status": "expired"}, "licence_expired"),
+        ({"status": "suspended"}, "licence_suspended"),
+    ],
+)
+def test_changes_invalidate_and_notify(api, citizen, changes, reason, django_capture_on_commit_callbacks):
+    make_elicence(citizen)
+    sms.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        make_licence(citizen, **changes)
+    elicence = ELicence.objects.get()
+    assert elicence.state == "invalid" and elicence.invalid_reason == reason
+    assert [m["to"] for m in sms.outbox] == [citizen.phone]
+    api.force_authenticate(citizen)
+    assert api.get("/api/v1/elicence").json()["invalid_reason"] == reason
+    assert api.get("/api/v1/elicence/qr").status_code == 409
+
+
+def test_detained_keeps_valid_with_paper_required(api, citizen, django_capture_on_commit_callbacks):
+    make_elicence(citizen)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_licence(citizen, status="detained")
+    api.force_authenticate(citizen)
+    body = api.get("/api/v1/elicence").json()
+    assert body["state"] == "valid" and body["paper_required"] is True and body["qr_colour"] == "red"
+    result = verify(api, token=qr(api, citizen)["token"]).json()
+    assert result["valid"] is True and result["paper_required"] is True
+    assert len(sms.outbox) >= 1
+
+
+def test_points_change_does_not_invalidate(citizen):
+    make_elicence(citizen)
+    make_licence(citizen, points=6)
+    assert ELicence.objects.get().state == "valid"
+
+
+def test_daily_expiry_task_runs_twice_safely(citizen, outsider):
+    from licences.tasks import expire_elicences
+
+    make_elicence(citizen)
+    make_elicence(outsider)
+    from licences.models import Licence
+
+    Licence.objects.filter(number_hash=citizen.id_number_hash).update(
+        valid_until=timezone.localdate() - timezone.timedelta(days=1)
+    )
+    assert expire_elicences.delay().get() == 1
+    assert expire_elicences.delay().get() == 0
+    states = dict(ELicence.objects.values_list("holder__name", "invalid_reason"))
+    assert states == {citizen.name: "licence_expired", outsider.name: ""}
+    assert elicences_expire() == 0
+
+
+def test_admin_edit_goes_through_the_service(client, supervisor, citizen):
+    elicence = make_elicence(citizen)
+    client.force_login(supervisor)
+    from django.contrib.auth.models import Permission
+
+    supervisor.user_permissions.add(Permission.objects.get(codename="change_licence"))
+    url = f"/admin/licences/licence/{elicence.licence_id}/change/"
+    form = {
+        "name": citizen.name,
+        "sex": "M",
+        "nationality": "中国",
+        "birth_date": "1990-03-07",
+        "address": "北京",
+        "first_issued_on": "2012-05-04",
+        "classes": '["C1", "C2"]',
+        "valid_from": "2022-05-04",
+        "valid_until": "2032-05-04",
+        "issuing_authority": "北京市公安局公安交通管理局",
+        "status": "normal",
+        "points": 0,
+    }
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    elicence.refresh_from_db()
+    assert elicence.state == "invalid" and elicence.invalid_reason == "licence_changed"
+
+
+def test_issue_requires_normal_licence_and_one_at_a_time(citizen):
+    from licences.services import elicence_issue
+    from portal.errors import DomainError
+
+    licence = make_licence(citizen)
+    elicence_issue(licence=licence, holder=citizen)
+    with pytest.raises(DomainError) as exc:
+        elicence_issue(licence=licence, holder=citizen)
+    assert exc.value.code == "elicence_already_active"
+    detained = make_licence(make_person(), status="detained")
+    with pytest.raises(DomainError) as exc:
+        elicence_issue(licence=detained, holder=citizen)
+    assert exc.value.code == "licence_not_holders"
+    assert licence_upsert  # imported for the parametrised cases above
