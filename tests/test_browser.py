@@ -231,3 +231,66 @@ def test_photo_precheck_background_rule(page, live_server):
         }"""
     )
     assert codes == {"white": [], "blue": ["background_not_white"], "dark": ["too_dark", "background_not_white"]}
+
+
+def test_elicence_qr_decodes_to_a_url_that_verifies_then_expires(page, live_server, tmp_path, monkeypatch):
+    """The e-licence at phone size: decode the QR on screen, verify it, then again after its lifetime."""
+    import time
+    from datetime import UTC, datetime
+
+    import zxingcpp
+    from django.test import Client
+    from django.utils import timezone
+    from PIL import Image
+
+    from conftest import make_elicence
+    from licences import tokens
+
+    person = make_person(name="张三")
+    make_elicence(person)
+    _log_in(page, live_server, person)
+    page.goto(f"{live_server.url}/licence/e/")
+    page.wait_for_selector("#qr[src^='data:']")
+    assert_fits_phone(page)
+    clock = page.locator("#server-time").inner_text()
+    page.wait_for_timeout(1500)
+    assert page.locator("#server-time").inner_text() != clock  # the clock ticks
+    assert person.name in page.locator("#watermark").inner_text()
+    shot = tmp_path / "qr.png"
+    decoded = []
+    for _attempt in range(10):  # the data-URI image decodes asynchronously after src is set
+        if page.evaluate(
+            "() => document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0"
+        ):
+            page.locator("#qr").screenshot(path=str(shot))
+            decoded = zxingcpp.read_barcodes(Image.open(shot))
+            if decoded:
+                break
+        page.wait_for_timeout(200)
+    assert decoded, "no QR code found in the screenshot"
+    url = decoded[0].text
+    assert url.startswith(f"{live_server.url}/v/")
+    path = url[len(live_server.url) :]
+    checker = Client()
+    assert 'data-valid="1"' in checker.get(path).content.decode()
+    later = time.time() + tokens.QR_TOKEN_TTL + tokens.CLOCK_SKEW + 1
+    monkeypatch.setattr(timezone, "now", lambda: datetime.fromtimestamp(later, tz=UTC))
+    page_after = checker.get(path).content.decode()
+    assert 'data-valid="0"' in page_after and 'data-reason="expired"' in page_after
+
+
+def test_elicence_screenshot_for_the_docs(browser, live_server, tmp_path):
+    from conftest import make_elicence
+
+    out = os.environ.get("SCREENSHOT_DIR")
+    person = make_person(name="张三")
+    make_elicence(person)
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2)
+    page = context.new_page()
+    _log_in(page, live_server, person)
+    page.goto(f"{live_server.url}/licence/e/")
+    page.wait_for_selector("#qr[src^='data:']")
+    target = os.path.join(out, "elicence-phone.png") if out else str(tmp_path / "elicence.png")
+    page.screenshot(path=target, full_page=True)
+    assert os.path.getsize(target) > 10_000
+    context.close()

@@ -32,7 +32,7 @@ def verify(api, user=None, **body):
 # --- tokens -----------------------------------------------------------------------------------------
 def test_token_round_trip_and_lifetime(citizen):
     elicence = make_elicence(citizen)
-    token, expires = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=1, now=1_000_000)
+    token, _expires = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=1, now=1_000_000)
     claims = tokens.qr_token_read(token, now=1_000_000 + 30)
     assert claims.elicence_id == elicence.pk and claims.licence_version == 1
     assert tokens.QR_TOKEN_TTL <= 90

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from conftest import LICENCE_DATA, PASSWORD, make_licence, make_person, new_id_number
+from conftest import LICENCE_DATA, PASSWORD, make_licence, new_id_number
 from licences.models import Licence
 
 pytestmark = pytest.mark.django_db
@@ -93,11 +93,15 @@ def test_import_reports_created_updated_and_rejected(tmp_path, capsys, settings)
     portrait = tmp_path / "p1.jpg"
     Image.new("RGB", (300, 400), "white").save(portrait)
     good, other = new_id_number(), new_id_number()
-    header = "number,name,sex,birth_date,address,first_issued_on,classes,valid_from,valid_until,issuing_authority,file_number,status,points,portrait\n"
+    bad_checksum = good[:-1] + ("0" if good[-1] != "0" else "1")
+    header = (
+        "number,name,sex,birth_date,address,first_issued_on,classes,valid_from,valid_until,"
+        "issuing_authority,file_number,status,points,portrait\n"
+    )
     rows = [
         f"{good},张三,M,1990-03-07,北京,2012-05-04,C1 D,2022-05-04,2032-05-04,北京交管局,110100001,normal,0,p1.jpg",
         f"{other},李四,F,1991-01-01,上海,2013-01-01,C1,2021-01-01,,上海交管局,310100002,detained,4,",
-        f"{good[:-1]}0,坏号,M,1990-03-07,北京,2012-05-04,C1,2022-05-04,2032-05-04,北京交管局,1,normal,0,",
+        f"{bad_checksum},坏号,M,1990-03-07,北京,2012-05-04,C1,2022-05-04,2032-05-04,北京交管局,1,normal,0,",
         f"{new_id_number()},坏车型,M,1990-03-07,北京,2012-05-04,Q7,2022-05-04,2032-05-04,北京交管局,1,normal,0,",
         f"{new_id_number()},坏日期,M,1990-03-07,北京,2012-05-04,C1,2022-02-30,2032-05-04,北京交管局,1,normal,0,",
         f"{new_id_number()},坏照片,M,1990-03-07,北京,2012-05-04,C1,2022-05-04,2032-05-04,北京交管局,1,normal,0,../../etc/passwd",
