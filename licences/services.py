@@ -386,26 +386,28 @@ def verification_record(
     user = verifier if getattr(verifier, "is_authenticated", False) else None
     organisation = user.organisation if user and user.organisation_id else None
     holder = holder_view(licence, user) if (valid and licence) else {}
-    verification = Verification.objects.create(
-        elicence=elicence,
-        share=share,
-        verifier=user,
-        organisation=organisation,
-        method=method,
-        purpose=(purpose or (share.purpose if share else ""))[:100],
-        valid=valid,
-        reason=reason or "",
-        paper_required=paper,
-        checked_at=now,
-        ip=ip if ip and ip != "unknown" else None,
-    )
-    audit_record(
-        actor=user,
-        action="verification.recorded",
-        obj=verification,
-        data={"valid": valid, "reason": reason, "method": method},
-        ip=ip,
-    )
+    # One transaction for the check and its audit entry: one commit (and fsync) instead of two.
+    with transaction.atomic():
+        verification = Verification.objects.create(
+            elicence=elicence,
+            share=share,
+            verifier=user,
+            organisation=organisation,
+            method=method,
+            purpose=(purpose or (share.purpose if share else ""))[:100],
+            valid=valid,
+            reason=reason or "",
+            paper_required=paper,
+            checked_at=now,
+            ip=ip if ip and ip != "unknown" else None,
+        )
+        audit_record(
+            actor=user,
+            action="verification.recorded",
+            obj=verification,
+            data={"valid": valid, "reason": reason, "method": method},
+            ip=ip,
+        )
     result = {
         "id": str(verification.pk),
         "valid": valid,

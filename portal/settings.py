@@ -289,7 +289,7 @@ RATE_LIMITS = {
     "activate:ip": (30, 60 * 60),
     "register:ip": (30, 60 * 60),
     "face:account": (10, 60 * 60),
-    "verify:ip": (120, 10 * 60),
+    "verify:ip": (env_int("VERIFY_RATE_LIMIT", 120), 10 * 60),
 }
 
 LOGGING = {

@@ -305,3 +305,11 @@ class CounterRegistrationView(APIView):
         data = _validated(CounterRegistrationIn, request)
         result = services.counter_registration_create(clerk=request.user, **data, ip=client_ip(request))
         return Response({"id": str(result.user.pk), "activation_code": result.activation_code}, status=201)
+
+
+class HealthView(PublicAPIView):
+    """Liveness for load balancers, and the trivial baseline of bench/verifications.py."""
+
+    @extend_schema(tags=["platform"], responses={200: inline_serializer("Health", {"status": serializers.CharField()})})
+    def get(self, request):
+        return Response({"status": "ok"})
