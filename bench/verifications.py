@@ -62,9 +62,8 @@ def post_script(body: dict, headers: dict) -> str:
         'wrk.headers["Content-Type"] = "application/json"',
     ]
     lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
-    handle = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-    handle.write("\n".join(lines) + "\n")
-    handle.close()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write("\n".join(lines) + "\n")
     return handle.name
 
 
