@@ -46,15 +46,14 @@ class LicenceAdmin(admin.ModelAdmin):
         "version",
     ]
     list_filter = ["status", "issuing_authority"]
-    search_fields = ["name", "issuing_authority"]
-    search_help_text = _("Name or issuing authority. To find a licence by its number, use “Find licence”.")
+    search_fields = ["name", "number_masked", "issuing_authority"]
+    search_help_text = _(
+        "Name, masked number (110105********1234) or issuing authority. "
+        "To find a licence by its full number, use “Find licence”."
+    )
     fields = ["number_masked", "file_number_masked", *EDITABLE, "has_portrait", "version", "updated_at"]
     readonly_fields = ["number_masked", "file_number_masked", "has_portrait", "version", "updated_at"]
     actions = ["issue_elicence"]
-
-    @admin.display(description=_("licence number"))
-    def number_masked(self, obj):
-        return obj.number_masked
 
     @admin.display(description=_("file number"))
     def file_number_masked(self, obj):
@@ -126,7 +125,7 @@ class LicenceAdmin(admin.ModelAdmin):
 class ELicenceAdmin(ReadOnlyAdmin):
     list_display = ["licence", "state", "invalid_reason", "licence_version", "issued_at", "invalidated_at"]
     list_filter = ["state", "invalid_reason", "licence__issuing_authority"]
-    search_fields = ["licence__name"]
+    search_fields = ["licence__name", "licence__number_masked"]
 
 
 @admin.register(Verification)

@@ -38,6 +38,8 @@ class Licence(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = EncryptedTextField(_("licence number"))
     number_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The masked form (first 6 and last 4 characters) is not secret: staff search by it.
+    number_masked = models.CharField(_("licence number"), max_length=18, editable=False, db_index=True, default="")
     name = models.CharField(_("name"), max_length=64)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     nationality = models.CharField(_("nationality"), max_length=32, default="中国")
@@ -68,11 +70,8 @@ class Licence(models.Model):
 
     def save(self, *args, **kwargs):
         self.number_hash = lookup_hash(self.number)
+        self.number_masked = mask_id_number(self.number)
         super().save(*args, **kwargs)
-
-    @property
-    def number_masked(self) -> str:
-        return mask_id_number(self.number)
 
     @property
     def file_number_masked(self) -> str:

@@ -56,6 +56,17 @@ def page(browser):
     assert errors == [], errors  # no script errors, no CSP violations
 
 
+def wait_until(page, condition: str, timeout: float = 10.0) -> None:
+    """Poll a JS condition. Playwright's wait_for_function needs eval, which the portal's CSP forbids."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"() => Boolean({condition})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {condition}")
+        page.wait_for_timeout(50)
+
+
 def assert_fits_phone(page):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"page is {width}px wide on a {PHONE['width']}px phone"
@@ -105,7 +116,7 @@ def test_register_in_chinese_then_log_in(page, live_server):
 def test_register_in_english(page, live_server):
     page.goto(f"{live_server.url}/accounts/register/")
     page.click("button[name=language][value=en]")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    wait_until(page, "document.documentElement.lang === 'en'")
     assert page.url == f"{live_server.url}/accounts/register/"
     assert page.locator("h1").inner_text() == "Register"
     register_through_the_page(page, live_server, name="Li Lei")
@@ -123,7 +134,7 @@ def test_errors_shown_in_the_users_language(page, live_server):
     page.wait_for_selector("#id_id_number-error")
     assert "校验位" in page.locator("#id_id_number-error").inner_text()
     page.click("button[name=language][value=en]")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    wait_until(page, "document.documentElement.lang === 'en'")
     page.fill("#id_name", "Wang Fang")
     page.fill("#id_id_number", good[:-1] + ("0" if good[-1] != "0" else "1"))
     page.fill("#id_phone", new_phone())
@@ -139,10 +150,10 @@ def test_language_switch_on_every_page(page, live_server):
     for path in paths:
         page.goto(f"{live_server.url}{path}")
         page.click("button[name=language][value=en]")
-        page.wait_for_function("document.documentElement.lang === 'en'")
+        wait_until(page, "document.documentElement.lang === 'en'")
         assert page.url == f"{live_server.url}{path}"
         page.click("button[name=language][value=zh-hans]")
-        page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+        wait_until(page, "document.documentElement.lang === 'zh-hans'")
         assert_fits_phone(page)
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", person.id_number)
@@ -150,7 +161,7 @@ def test_language_switch_on_every_page(page, live_server):
     page.click("#login")
     page.wait_for_url(f"{live_server.url}/accounts/status/")
     page.click("button[name=language][value=en]")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    wait_until(page, "document.documentElement.lang === 'en'")
     assert "My account" in page.locator("h1").inner_text()
     assert "Verified" in page.locator("#real-name-status").inner_text()
 
@@ -196,8 +207,9 @@ def test_photo_precheck_warns_before_upload(page, live_server, tmp_path):
     good = tmp_path / "good.jpg"
     good.write_bytes(photoset.good(2).data)
     page.set_input_files("#id_selfie", str(good))
-    page.wait_for_function(
-        "document.querySelector('#precheck').dataset.state === 'done' && document.querySelector('#precheck').hidden"
+    wait_until(
+        page,
+        "document.querySelector('#precheck').dataset.state === 'done' && document.querySelector('#precheck').hidden",
     )
     assert page.locator("#precheck .precheck-warning").count() == 0
     broken = tmp_path / "broken.jpg"

@@ -154,3 +154,16 @@ def test_portrait_served_only_to_its_owner(client, citizen, outsider, settings, 
     client.logout()
     assert client.get("/licence/portrait/").status_code == 302
     assert PASSWORD  # personas log in with it elsewhere
+
+
+def test_admin_search_by_masked_number_and_name(client, supervisor, citizen, outsider):
+    from django.contrib.auth.models import Permission
+
+    supervisor.user_permissions.add(Permission.objects.get(codename="view_licence"))
+    mine, other = make_licence(citizen), make_licence(outsider)
+    client.force_login(supervisor)
+    page = client.get("/admin/licences/licence/", {"q": mine.number_masked}).content.decode()
+    assert citizen.name in page and outsider.name not in page
+    assert citizen.id_number not in page
+    page = client.get("/admin/licences/licence/", {"status": "normal", "q": outsider.name}).content.decode()
+    assert outsider.name in page and other.number_masked in page
