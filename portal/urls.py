@@ -12,11 +12,13 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("portal.accounts.urls")),
     path("", include("licences.urls")),
+    path("", include("reviews.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.accounts.api_urls")),
     path("api/v1/", include("licences.api_urls")),
+    path("api/v1/", include("reviews.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,0 +1,38 @@
+from django.contrib import admin
+
+from portal.accounts.admin import ReadOnlyAdmin
+from reviews.models import Application, Photo, TimelineEntry, WorkingDayOverride
+
+
+@admin.register(WorkingDayOverride)
+class WorkingDayOverrideAdmin(admin.ModelAdmin):
+    """Supervisors correct the calendar and enter years the holidays library does not know yet (R2)."""
+
+    list_display = ["date", "is_working_day", "note"]
+    list_filter = ["is_working_day"]
+    date_hierarchy = "date"
+
+
+class TimelineInline(admin.TabularInline):
+    model = TimelineEntry
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "status", "note"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Application)
+class ApplicationAdmin(ReadOnlyAdmin):
+    list_display = ["submitted_at", "licence", "status", "due_at", "calendar_unknown", "decided_at", "reason"]
+    list_filter = ["status", "calendar_unknown"]
+    search_fields = ["licence__name", "licence__number_masked"]
+    inlines = [TimelineInline]
+
+
+@admin.register(Photo)
+class PhotoAdmin(ReadOnlyAdmin):
+    list_display = ["uploaded_at", "application", "status", "reason"]
+    list_filter = ["status"]
+    exclude = ["image"]

@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from reviews import services
+
+
+@shared_task(acks_late=True)
+def approve_due() -> dict:
+    """The beat's auto-approval pass (R3); `manage.py approve_due` runs the same service."""
+    return services.applications_approve_due()
+
+
+@shared_task(acks_late=True)
+def check_photo(photo_id: str) -> str | None:
+    """Run the photo checker on one uploaded photo (R5). Running it twice changes nothing."""
+    return services.photo_check_run(photo_id=photo_id)

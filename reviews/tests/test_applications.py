@@ -1,0 +1,345 @@
+"""R1–R7: apply, working days, auto-approval, photos, staff review, status and notifications."""
+
+import io
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from conftest import make_licence, make_person
+from licences.models import ELicence
+from licences.services import licence_set_portrait
+from portal.accounts import sms
+from reviews import calendar
+from reviews.models import Application, Photo, WorkingDayOverride
+from reviews.services import applications_approve_due, photo_check_run
+from tests import photoset
+
+pytestmark = pytest.mark.django_db
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _local_verifier(settings, tmp_path):
+    settings.FACE_VERIFIER = "local"
+    settings.MEDIA_ROOT = tmp_path
+
+
+def holder(*, portrait=True, **changes):
+    person = make_person(name="张三")
+    licence = make_licence(person, **changes)
+    if portrait:
+        licence_set_portrait(actor="test", number=person.id_number, portrait=photoset.good(9).data)
+    return person, licence
+
+
+def submit(api, person, *, validity_start="2022-05-04", selfie=None):
+    api.force_authenticate(person)
+    upload = io.BytesIO(selfie or photoset.good(4).data)
+    upload.name = "selfie.jpg"
+    return api.post("/api/v1/applications", {"validity_start": validity_start, "selfie": upload}, format="multipart")
+
+
+# --- R2 calendar ----------------------------------------------------------------------------------------
+def test_calendar_knows_china_holidays_and_adjusted_workdays():
+    assert not calendar.is_working_day(date(2026, 2, 16))  # Spring Festival eve, a Monday
+    assert calendar.is_working_day(date(2026, 2, 14))  # a Saturday made a working day (调休)
+    assert not calendar.is_working_day(date(2026, 11, 28))  # an ordinary Saturday
+    friday = datetime(2026, 11, 27, 15, 30, tzinfo=BEIJING)
+    assert calendar.add_working_days(friday, 1) == datetime(2026, 11, 30, 15, 30, tzinfo=BEIJING)  # Monday
+    # 2026 National Day: 1–7 October off; Sunday 20 September and Saturday 10 October are worked.
+    assert calendar.is_working_day(date(2026, 9, 20)) and calendar.is_working_day(date(2026, 10, 10))
+    before_holiday = datetime(2026, 9, 30, 10, 0, tzinfo=BEIJING)
+    assert calendar.add_working_days(before_holiday, 1).date() == date(2026, 10, 8)
+
+
+def test_overrides_win_and_unknown_years_refuse():
+    WorkingDayOverride.objects.create(date=date(2026, 11, 30), is_working_day=False, note="storm")
+    friday = datetime(2026, 11, 27, 9, 0, tzinfo=BEIJING)
+    assert calendar.add_working_days(friday, 1).date() == date(2026, 12, 1)
+    with pytest.raises(calendar.CalendarUnknown):
+        calendar.is_working_day(date(2031, 3, 3))
+    WorkingDayOverride.objects.create(date=date(2031, 1, 1), is_working_day=False, note="New Year")
+    assert calendar.is_working_day(date(2031, 3, 3))  # staff took the year in hand: weekdays work
+
+
+# --- R1 apply ----------------------------------------------------------------------------------------------
+def test_apply_with_portrait_waits_one_working_day(api, django_capture_on_commit_callbacks):
+    person, _licence = holder()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = submit(api, person)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "submitted" and body["due_at"]
+    due = datetime.fromisoformat(body["due_at"])
+    assert due > timezone.now() and calendar.is_working_day(timezone.localtime(due).date())
+    assert body["timeline"][0]["status"] == "submitted"
+    assert sms.outbox and sms.outbox[-1]["to"] == person.phone
+
+
+@pytest.mark.parametrize(
+    ("setup", "validity_start", "code"),
+    [
+        ({}, "2022-05-05", "validity_start_mismatch"),
+        ({}, "2099-01-01", "validity_start_mismatch"),
+        ({"status": "detained"}, "2022-05-04", "licence_not_eligible"),
+        ({"status": "revoked"}, "2022-05-04", "licence_not_eligible"),
+    ],
+)
+def test_apply_refusals(api, setup, validity_start, code):
+    person, _licence = holder(**setup)
+    response = submit(api, person, validity_start=validity_start)
+    assert response.status_code == 400 and response.json()["code"] == code
+    assert Application.objects.count() == 0
+
+
+def test_apply_bad_date_format(api):
+    person, _licence = holder()
+    response = submit(api, person, validity_start="04/05/2022")
+    assert response.status_code == 400 and "validity_start" in response.json()["fields"]
+
+
+def test_apply_without_record_unverified_or_other_person(api):
+    nobody = make_person()
+    assert submit(api, nobody).json()["code"] == "no_licence_record"
+    unverified = make_person(verified=False)
+    make_licence(unverified)
+    assert submit(api, unverified).json()["code"] == "real_name_unverified"
+    person, _licence = holder()
+    other = _other_person_selfie()
+    assert submit(api, person, selfie=other).json()["code"] == "face_verification_failed"
+    assert Application.objects.count() == 0
+
+
+def _other_person_selfie() -> bytes:
+    import cv2
+    import numpy as np
+    from PIL import Image
+    from skimage import data
+
+    face = cv2.resize((data.lfw_subset()[0] * 255).astype("uint8"), (300, 300), interpolation=cv2.INTER_CUBIC)
+    out = io.BytesIO()
+    Image.fromarray(np.repeat(face[..., None], 3, axis=2)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def test_one_open_application_and_none_while_active(api):
+    person, _licence = holder()
+    assert submit(api, person).status_code == 201
+    again = submit(api, person)
+    assert again.status_code == 409 and again.json()["code"] == "application_pending"
+    applications_approve_due(as_of=timezone.now() + timedelta(days=10))
+    assert submit(api, person).json()["code"] == "elicence_already_active"
+
+
+# --- R3 auto-approval -------------------------------------------------------------------------------------
+def test_due_application_is_approved_once_and_issues_the_elicence(api):
+    person, _licence = holder()
+    application_id = submit(api, person).json()["id"]
+    assert applications_approve_due()["approved"] == 0  # not yet due
+    later = timezone.now() + timedelta(days=10)
+    assert applications_approve_due(as_of=later)["approved"] == 1
+    assert applications_approve_due(as_of=later)["approved"] == 0  # running twice changes nothing
+    application = Application.objects.get(pk=application_id)
+    assert application.status == "approved" and application.elicence.is_valid
+    assert ELicence.objects.count() == 1
+    statuses = [t.status for t in application.timeline.all()]
+    assert statuses == ["submitted", "approved"]
+
+
+def test_approve_due_command_and_beat_task_share_the_service(api, capsys):
+    from reviews.tasks import approve_due
+
+    person, _licence = holder()
+    submit(api, person)
+    call_command("approve_due", "--as-of", (timezone.now() + timedelta(days=10)).isoformat())
+    assert '"approved": 1' in capsys.readouterr().out
+    assert approve_due.delay().get()["approved"] == 0
+
+
+def test_recheck_rejects_when_the_record_changed(api):
+    person, _licence = holder()
+    submit(api, person)
+    make_licence(person, status="revoked")
+    result = applications_approve_due(as_of=timezone.now() + timedelta(days=10))
+    assert result["rejected"] == 1 and Application.objects.get().reason == "licence_not_eligible"
+
+
+def test_unknown_calendar_year_is_flagged_not_approved(api, monkeypatch):
+    person, _licence = holder()
+
+    def unknown(start, days):
+        raise calendar.CalendarUnknown(2031)
+
+    monkeypatch.setattr(calendar, "add_working_days", unknown)
+    body = submit(api, person).json()
+    assert body["due_at"] is None and body["calendar_unknown"] is True
+    assert applications_approve_due(as_of=timezone.now() + timedelta(days=400))["approved"] == 0
+    from reviews.services import flagged_for_staff
+
+    assert flagged_for_staff().count() == 1
+
+
+def test_invalid_as_of_is_a_clear_error():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("approve_due", "--as-of", "yesterday")
+
+
+# --- R4/R5 photos ---------------------------------------------------------------------------------------
+def upload_photo(api, person, application_id, data):
+    api.force_authenticate(person)
+    file = io.BytesIO(data)
+    file.name = "photo.jpg"
+    return api.post(f"/api/v1/applications/{application_id}/photo", {"photo": file}, format="multipart")
+
+
+def test_missing_portrait_asks_for_a_photo_then_clean_photo_goes_on(api, django_capture_on_commit_callbacks):
+    person, licence = holder(portrait=False)
+    body = submit(api, person).json()
+    assert body["status"] == "photo_required" and body["due_at"] is None
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload_photo(api, person, body["id"], photoset.good(2).data)
+    assert response.status_code == 202
+    application = Application.objects.get()
+    assert application.status == "submitted" and application.due_at  # eager task ran on commit
+    assert [t.status for t in application.timeline.all()] == ["photo_required", "photo_checking", "submitted"]
+    applications_approve_due(as_of=timezone.now() + timedelta(days=10))
+    licence.refresh_from_db()
+    assert licence.has_portrait  # the approved photo went on the record
+    assert Application.objects.get().status == "approved"
+
+
+def test_photo_checking_is_visible_while_the_task_runs(api):
+    person, _licence = holder(portrait=False)
+    application_id = submit(api, person).json()["id"]
+    upload_photo(api, person, application_id, photoset.good(2).data)  # on_commit not run: task pending
+    assert api.get(f"/api/v1/applications/{application_id}").json()["status"] == "photo_checking"
+    photo = Photo.objects.get()
+    assert photo_check_run(photo_id=photo.pk) == "passed"
+    assert photo_check_run(photo_id=photo.pk) is None  # twice: nothing changes
+
+
+def test_flagged_photo_goes_to_review_with_problems(api, django_capture_on_commit_callbacks):
+    person, _licence = holder(portrait=False)
+    application_id = submit(api, person).json()["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        upload_photo(api, person, application_id, photoset.background_not_white(0).data)
+    body = api.get(f"/api/v1/applications/{application_id}", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["status"] == "photo_review"
+    assert body["photo"]["status"] == "flagged"
+    assert "background_not_white" in [p["code"] for p in body["photo"]["problems"]]
+    assert any("background" in p["message"] for p in body["photo"]["problems"])
+
+
+def test_corrupt_photo_and_someone_elses_application(api):
+    person, _licence = holder(portrait=False)
+    application_id = submit(api, person).json()["id"]
+    bad = upload_photo(api, person, application_id, b"not an image")
+    assert bad.status_code == 400 and bad.json()["code"] == "unreadable"
+    assert Photo.objects.count() == 0 and Application.objects.get().status == "photo_required"
+    outsider = make_person()
+    assert upload_photo(api, outsider, application_id, photoset.good(2).data).status_code == 404
+    api.force_authenticate(outsider)
+    assert api.get(f"/api/v1/applications/{application_id}").status_code == 404
+    assert api.post(f"/api/v1/applications/{application_id}/cancel").status_code == 404
+
+
+# --- R6 staff decisions --------------------------------------------------------------------------------------
+def flagged_case(api, callbacks):
+    person, _licence = holder(portrait=False)
+    application_id = submit(api, person).json()["id"]
+    with callbacks(execute=True):
+        upload_photo(api, person, application_id, photoset.background_not_white(0).data)
+    return person, application_id
+
+
+def test_reviewer_approves_once(api, reviewer, django_capture_on_commit_callbacks):
+    person, application_id = flagged_case(api, django_capture_on_commit_callbacks)
+    api.force_authenticate(reviewer)
+    queue = api.get("/api/v1/staff/applications", {"problem": "background_not_white"}).json()
+    assert [a["id"] for a in queue] == [application_id]
+    assert api.get("/api/v1/staff/applications", {"problem": "blurry"}).json() == []
+    decided = api.post(f"/api/v1/staff/applications/{application_id}/decision", {"decision": "approve"}, format="json")
+    assert decided.status_code == 200 and decided.json()["status"] == "submitted"
+    twice = api.post(f"/api/v1/staff/applications/{application_id}/decision", {"decision": "approve"}, format="json")
+    assert twice.status_code == 409 and twice.json()["code"] == "already_decided"
+
+
+def test_citizen_cannot_decide(api, django_capture_on_commit_callbacks):
+    person, application_id = flagged_case(api, django_capture_on_commit_callbacks)
+    api.force_authenticate(person)
+    response = api.post(f"/api/v1/staff/applications/{application_id}/decision", {"decision": "approve"}, format="json")
+    assert response.status_code == 403
+    assert api.get("/api/v1/staff/applications").status_code == 403
+    assert Application.objects.get().status == "photo_review"
+
+
+def test_three_rejected_photos_send_the_citizen_to_a_counter(api, reviewer, django_capture_on_commit_callbacks):
+    person, application_id = flagged_case(api, django_capture_on_commit_callbacks)
+    for attempt in range(3):
+        api.force_authenticate(reviewer)
+        body = {"decision": "reject", "reason": "background", "note": f"attempt {attempt}"}
+        response = api.post(f"/api/v1/staff/applications/{application_id}/decision", body, format="json")
+        assert response.status_code == 200
+        if attempt < 2:
+            assert response.json()["status"] == "photo_required"
+            with django_capture_on_commit_callbacks(execute=True):
+                upload_photo(api, person, application_id, photoset.background_not_white(attempt + 1).data)
+    final = Application.objects.get()
+    assert final.status == "rejected" and final.reason == "visit_counter"
+    refused = upload_photo(api, person, application_id, photoset.good(2).data)
+    assert refused.status_code == 409 and refused.json()["code"] == "visit_counter"
+
+
+def test_reject_needs_a_reason(api, reviewer, django_capture_on_commit_callbacks):
+    _person, application_id = flagged_case(api, django_capture_on_commit_callbacks)
+    api.force_authenticate(reviewer)
+    response = api.post(f"/api/v1/staff/applications/{application_id}/decision", {"decision": "reject"}, format="json")
+    assert response.status_code == 400 and "reason" in response.json()["fields"]
+
+
+def test_console_pages(client, reviewer, supervisor, citizen, api, django_capture_on_commit_callbacks):
+    _person, application_id = flagged_case(api, django_capture_on_commit_callbacks)
+    client.force_login(reviewer)
+    queue = client.get("/staff/review/").content.decode()
+    assert application_id in queue
+    case = client.get(f"/staff/review/{application_id}/").content.decode()
+    assert "background_not_white" in case and "<rect" in case
+    photo = Photo.objects.get()
+    image = client.get(f"/staff/review/photo/{photo.pk}")
+    assert image.status_code == 200 and image["Cache-Control"] == "no-store"
+    assert client.get("/staff/dashboard/").status_code == 403  # reviewers are not supervisors
+    done = client.post(f"/staff/review/{application_id}/", {"decision": "approve"})
+    assert done.status_code == 302
+    client.force_login(supervisor)
+    board = client.get("/staff/dashboard/").content.decode()
+    assert "approvals-chart" in board and "background_not_white" in board
+    client.force_login(citizen)
+    assert client.get("/staff/review/").status_code == 403
+    assert client.get(f"/staff/review/photo/{photo.pk}").status_code == 403
+
+
+def test_cancel(api):
+    person, _licence = holder()
+    application_id = submit(api, person).json()["id"]
+    api.force_authenticate(person)
+    assert api.post(f"/api/v1/applications/{application_id}/cancel").json()["status"] == "cancelled"
+    assert api.post(f"/api/v1/applications/{application_id}/cancel").status_code == 409
+    assert submit(api, person).status_code == 201  # a new application may follow
+
+
+def test_citizen_pages(client, api, django_capture_on_commit_callbacks):
+    person, _licence = holder(portrait=False)
+    client.force_login(person)
+    page = client.get("/apply/").content.decode()
+    assert 'name="validity_start"' in page and "photo-precheck.js" in page
+    file = io.BytesIO(photoset.good(4).data)
+    file.name = "selfie.jpg"
+    response = client.post("/apply/", {"validity_start": "2022-05-04", "selfie": file})
+    assert response.status_code == 302
+    detail = client.get(response["Location"]).content.decode()
+    assert 'data-status="photo_required"' in detail and "photo-example.svg" in detail
