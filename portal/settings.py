@@ -198,7 +198,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "private"}},
+    # Follows MEDIA_ROOT (and test overrides of it).
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -206,7 +207,7 @@ STORAGES = {
     },
 }
 # Uploaded images live outside any public URL space (security.md); they are served by views.
-MEDIA_ROOT = VAR_DIR / "private"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "private")))
 # No URL route serves this prefix; files are streamed by views that check permission.
 MEDIA_URL = "/_private/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024

@@ -1,111 +1,76 @@
-"""A real Celery worker process, on the configured broker (file system by default, Redis in CI).
+"""Real Celery worker processes, on the configured broker (file system by default, Redis in CI).
 
-The test process publishes through the API exactly as the web server does; a separate
-`celery worker` process picks the task up from the broker and delivers the SMS through the `file`
-backend. Nothing runs eagerly here.
+The test process publishes exactly as the web server does; separate `celery worker` processes
+pick the tasks up from the broker. Nothing runs eagerly here.
 """
 
+import io
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.db import connection
+from django.core.files.base import ContentFile
+from django.db.models import Count
+from django.utils import timezone
+from PIL import Image
 
-from conftest import new_phone
+from conftest import make_licence, make_person, new_phone
+from licences.models import ELicence
 from portal.accounts.models import MessageStatus, OutboundMessage
+from reviews.models import Application, TimelineEntry
+from tests.workers import celery_workers, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parent.parent
 
 
-def database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
-@pytest.fixture
-def worker(tmp_path):
-    from portal.celery import app
-
+def test_real_worker_delivers_the_registration_code(client, tmp_path):
     sms_file = tmp_path / "sms.jsonl"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "SMS_BACKEND": "file",
-        "SMS_FILE_PATH": str(sms_file),
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-    }
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool",
-            "solo",
-            "-l",
-            "INFO",
-            "-n",
-            f"test-{os.getpid()}@%h",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    app.conf.task_always_eager = False
-    try:
-        yield sms_file
-    finally:
-        app.conf.task_always_eager = True
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-        print((tmp_path / "worker.log").read_text()[-3000:])
+    with celery_workers(1, tmp_path, SMS_BACKEND="file", SMS_FILE_PATH=str(sms_file)):
+        phone = new_phone()
+        response = client.post("/api/v1/accounts/phone-codes", {"phone": phone}, content_type="application/json")
+        assert response.status_code == 202
+        message = OutboundMessage.objects.get()
+        assert message.status == MessageStatus.PENDING  # nothing ran in this process
+        lines = wait_for(lambda: sms_file.exists() and [json.loads(x) for x in sms_file.read_text().splitlines()])
+        assert len(lines) == 1 and lines[0]["to"] == phone and any(ch.isdigit() for ch in lines[0]["text"])
+        wait_for(lambda: OutboundMessage.objects.get(pk=message.pk).status == MessageStatus.SENT)
 
 
-def wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for the worker")
+def _due_applications(count: int) -> list[Application]:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 400), (250, 250, 250)).save(out, format="JPEG")
+    made = []
+    for _ in range(count):
+        person = make_person()
+        licence = make_licence(person)
+        licence.portrait.save("p.jpg", ContentFile(out.getvalue()), save=True)
+        made.append(
+            Application.objects.create(
+                applicant=person,
+                licence=licence,
+                licence_version=licence.version,
+                validity_start=licence.valid_from,
+                status="submitted",
+                due_at=timezone.now() - timedelta(minutes=1),
+                face_verified=True,
+            )
+        )
+    return made
 
 
-def test_real_worker_delivers_the_registration_code(worker, client):
-    phone = new_phone()
-    response = client.post("/api/v1/accounts/phone-codes", {"phone": phone}, content_type="application/json")
-    assert response.status_code == 202
-    message = OutboundMessage.objects.get()
-    assert message.status == MessageStatus.PENDING  # nothing ran in this process
+def test_two_real_workers_race_over_the_same_due_applications(tmp_path, settings):
+    """R3: several approval passes run at once in two worker processes: each application once."""
+    from reviews.tasks import approve_due
 
-    def delivered():
-        if not worker.exists():
-            return None
-        return [json.loads(line) for line in worker.read_text().splitlines()]
-
-    lines = wait_for(delivered)
-    assert len(lines) == 1 and lines[0]["to"] == phone
-    assert any(ch.isdigit() for ch in lines[0]["text"])
-    wait_for(lambda: OutboundMessage.objects.get(pk=message.pk).status == MessageStatus.SENT)
-    print("broker:", settings.CELERY_BROKER_URL.split("@")[-1])
+    settings.MEDIA_ROOT = tmp_path / "media"
+    applications = _due_applications(24)
+    with celery_workers(2, tmp_path, SMS_BACKEND="locmem", MEDIA_ROOT=str(tmp_path / "media")):
+        for _ in range(6):  # six passes queued at once: both workers run them concurrently
+            approve_due.delay()
+        wait_for(lambda: not Application.objects.filter(status__in=["submitted", "approving"]).exists(), timeout=120)
+    assert Application.objects.filter(status="approved").count() == len(applications)
+    assert ELicence.objects.count() == len(applications)  # none approved twice...
+    per_licence = ELicence.objects.values("licence").annotate(n=Count("id")).filter(n__gt=1)
+    assert not per_licence.exists()
+    approvals = TimelineEntry.objects.filter(status="approved").values("application").annotate(n=Count("id"))
+    assert sorted(a["n"] for a in approvals) == [1] * len(applications)  # ...and none missed

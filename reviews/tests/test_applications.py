@@ -258,7 +258,7 @@ def flagged_case(api, callbacks):
 
 
 def test_reviewer_approves_once(api, reviewer, django_capture_on_commit_callbacks):
-    person, application_id = flagged_case(api, django_capture_on_commit_callbacks)
+    _person, application_id = flagged_case(api, django_capture_on_commit_callbacks)
     api.force_authenticate(reviewer)
     queue = api.get("/api/v1/staff/applications", {"problem": "background_not_white"}).json()
     assert [a["id"] for a in queue] == [application_id]
