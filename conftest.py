@@ -78,7 +78,7 @@ def make_staff(role: str) -> User:
     user = User(username=f"{role}{next(_sequence)}", kind=AccountKind.STAFF, name=role, is_staff=True)
     user.set_password(PASSWORD)
     user.save()
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])  # transactional tests flush migration data
     return user
 
 

@@ -306,3 +306,109 @@ def test_elicence_screenshot_for_the_docs(browser, live_server, tmp_path):
     page.screenshot(path=target, full_page=True)
     assert os.path.getsize(target) > 10_000
     context.close()
+
+
+def test_citizen_journey_register_apply_photo_approved_by_a_real_worker(page, live_server, tmp_path, settings):
+    """R1–R5 end to end at phone size, in zh-hans; the approval pass runs in a real Celery worker."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from licences.services import licence_upsert
+    from reviews.models import Application
+    from reviews.tasks import approve_due
+    from tests import photoset
+    from tests.workers import celery_workers, wait_for
+
+    settings.FACE_VERIFIER = "local"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    id_number = new_id_number()
+    from conftest import LICENCE_DATA
+
+    licence_upsert(actor="test", number=id_number, data={**LICENCE_DATA, "name": "王芳"})  # no portrait on record
+    selfie, photo = tmp_path / "selfie.jpg", tmp_path / "photo.jpg"
+    selfie.write_bytes(photoset.good(4).data)
+    photo.write_bytes(photoset.good(2).data)
+
+    # Register (A1) and verify the face with a real selfie.
+    page.goto(f"{live_server.url}/accounts/register/")
+    page.fill("#id_name", "王芳")
+    page.fill("#id_id_number", id_number)
+    phone = new_phone()
+    page.fill("#id_phone", phone)
+    page.click("#send-code")
+    page.wait_for_selector(".msg")
+    code = re.search(r"\d{6}", [m for m in sms.outbox if m["to"] == phone][-1]["text"]).group(0)
+    page.fill("#id_phone_code", code)
+    page.fill("#id_password", PASSWORD)
+    page.click("#register")
+    page.wait_for_url(f"{live_server.url}/accounts/face/")
+    page.set_input_files("#id_selfie", str(selfie))
+    page.click("#verify")
+    page.wait_for_url(f"{live_server.url}/accounts/status/")
+    assert "已实名认证" in page.locator("#real-name-status").inner_text()
+
+    # Apply (R1): no portrait on record, so a photo is asked for (R4).
+    page.goto(f"{live_server.url}/licence/")
+    page.click("#apply-link")
+    page.fill("#validity_start", LICENCE_DATA["valid_from"])
+    page.set_input_files("#selfie", str(selfie))
+    page.click("#apply")
+    page.wait_for_selector("#application-status[data-status=photo_required]")
+    assert page.locator(".rules img").count() == 1 and "白色背景" in page.locator(".rules").inner_text()
+    assert_fits_phone(page)
+    page.set_input_files("#photo", str(photo))
+    page.wait_for_selector("#precheck[data-state=done]", state="attached")
+    assert page.locator("#precheck .precheck-warning").count() == 0  # a good photo: no warning
+    page.click("#upload-photo")
+    page.wait_for_selector("#application-status[data-status=submitted]")  # the checker passed it (R5)
+    assert page.locator("#due-at").count() == 1
+
+    # The wait is over (as `approve_due --as-of` would judge it); the beat's task runs in a real worker (R3).
+    Application.objects.update(due_at=timezone.now() - timedelta(minutes=1))
+    with celery_workers(1, tmp_path, MEDIA_ROOT=str(settings.MEDIA_ROOT), SMS_BACKEND="locmem"):
+        approve_due.delay()
+        wait_for(lambda: Application.objects.filter(status="approved").exists())
+    page.reload()
+    page.wait_for_selector("#application-status[data-status=approved]")
+    assert "approved" in page.locator("#timeline").inner_text()
+    page.click("#open-elicence")
+    page.wait_for_selector("#qr[src^='data:']")
+    assert page.locator(".portrait").get_attribute("src")  # the approved photo is now on record
+    assert_fits_phone(page)
+
+
+def test_reviewer_journey_at_desktop_size(browser, live_server, tmp_path, settings):
+    from conftest import LICENCE_DATA, make_staff
+    from licences.services import licence_upsert
+    from reviews import services
+    from tests import photoset
+
+    settings.FACE_VERIFIER = "local"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    person = make_person(name="李四")
+    licence_upsert(actor="test", number=person.id_number, data={**LICENCE_DATA, "name": "李四"})
+    application = services.application_submit(
+        user=person, validity_start=LICENCE_DATA["valid_from"], selfie=photoset.good(4).data
+    )
+    photo = services.photo_upload(
+        user=person, application_id=application.pk, photo=photoset.background_not_white(0).data
+    )
+    services.photo_check_run(photo_id=photo.pk)
+    reviewer = make_staff("reviewer")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", reviewer.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("#login")
+    page.goto(f"{live_server.url}/staff/review/?problem=background_not_white")
+    page.click("#queue a")
+    page.wait_for_selector("#case-photo rect")  # the face box over the photo
+    assert "background_not_white" in page.locator("#problems").inner_text()
+    page.click("#approve")
+    page.wait_for_url(f"{live_server.url}/staff/review/")
+    assert "没有待审核的申请" in page.locator("#queue").inner_text()
+    application.refresh_from_db()
+    assert application.status == "submitted" and application.due_at is not None
+    context.close()
