@@ -342,6 +342,7 @@ def applications_approve_due(*, as_of: datetime | None = None) -> dict:
     """
     as_of = as_of or timezone.now()
     counts = {"approved": 0, "rejected": 0, "claimed_elsewhere": 0, "released": 0, "failed": 0}
+    counts["rescheduled"] = applications_reschedule_unknown()
     counts["released"] = Application.objects.filter(
         status=ApplicationStatus.APPROVING, claimed_at__lt=timezone.now() - STALE_CLAIM
     ).update(status=ApplicationStatus.SUBMITTED)
@@ -366,6 +367,25 @@ def applications_approve_due(*, as_of: datetime | None = None) -> dict:
             )
             counts["failed"] += 1
     return counts
+
+
+def applications_reschedule_unknown() -> int:
+    """Give a due time to applications flagged for an unknown calendar year, once staff entered it."""
+    rescheduled = 0
+    for application in Application.objects.filter(status=ApplicationStatus.SUBMITTED, calendar_unknown=True):
+        photo = application.photos.filter(status__in=[PhotoStatus.PASSED, PhotoStatus.APPROVED]).first()
+        due_at, unknown = _due(photo.uploaded_at if photo else application.submitted_at)
+        if not unknown:
+            rescheduled += Application.objects.filter(pk=application.pk, calendar_unknown=True).update(
+                due_at=due_at, calendar_unknown=False
+            )
+            _step(
+                application,
+                ApplicationStatus.SUBMITTED,
+                _("The working-day calendar is known: due %(at)s.")
+                % {"at": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")},
+            )
+    return rescheduled
 
 
 def flagged_for_staff():
