@@ -1,3 +1,4 @@
+# ruff: noqa: E501 (the script run inside Django is kept readable as one block)
 """One auto-approval pass over N due applications on PostgreSQL, next to a plain bulk UPDATE.
 
     .venv/bin/python bench/approvals.py [--count 10000]
