@@ -35,7 +35,7 @@ def payload(application):
 class ApplicationsView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(tags=["applications"], responses={200: ApplicationOut})
+    @extend_schema(tags=["applications"], operation_id="applications_list", responses={200: ApplicationOut})
     def get(self, request):
         mine = Application.objects.filter(applicant=request.user).prefetch_related("photos", "timeline")
         return Response([payload(a) for a in mine])

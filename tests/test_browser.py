@@ -38,7 +38,15 @@ def _launch():
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-dev-shm-usage",
+                # A fake camera (a test pattern) for the getUserMedia test; no effect elsewhere.
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+            ],
         )
         yield browser
         browser.close()
@@ -414,35 +422,24 @@ def test_reviewer_journey_at_desktop_size(browser, live_server, tmp_path, settin
     context.close()
 
 
-def test_camera_capture_fills_the_photo_input(live_server, tmp_path, settings):
+def test_camera_capture_fills_the_photo_input(browser, live_server):
     """getUserMedia with Chromium's fake camera: the shot lands in the file input and is pre-checked."""
     from conftest import LICENCE_DATA
     from licences.services import licence_upsert
 
     person = make_person(name="赵六")
     licence_upsert(actor="test", number=person.id_number, data={**LICENCE_DATA, "name": "赵六"})
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
-            ],
-        )
-        context = browser.new_context(viewport=PHONE, permissions=["camera"])
-        page = context.new_page()
-        _log_in(page, live_server, person)
-        page.goto(f"{live_server.url}/apply/")
-        page.click(".camera-start")
-        page.wait_for_selector(".camera-shoot:not([hidden])")
-        page.wait_for_timeout(500)  # a few frames of the fake camera
-        page.click(".camera-shoot")
-        page.wait_for_selector(".camera-done:not([hidden])")
-        assert page.evaluate("() => document.getElementById('selfie').files[0].type") == "image/jpeg"
-        assert page.evaluate("() => document.getElementById('selfie').files[0].size") > 1000
-        page.wait_for_selector("#precheck[data-state=done]", state="attached")
-        assert_fits_phone(page)
-        browser.close()
+    context = browser.new_context(viewport=PHONE, permissions=["camera"])
+    page = context.new_page()
+    _log_in(page, live_server, person)
+    page.goto(f"{live_server.url}/apply/")
+    page.click(".camera-start")
+    page.wait_for_selector(".camera-shoot:not([hidden])")
+    page.wait_for_timeout(500)  # a few frames of the fake camera
+    page.click(".camera-shoot")
+    page.wait_for_selector(".camera-done:not([hidden])")
+    assert page.evaluate("() => document.getElementById('selfie').files[0].type") == "image/jpeg"
+    assert page.evaluate("() => document.getElementById('selfie').files[0].size") > 1000
+    page.wait_for_selector("#precheck[data-state=done]", state="attached")
+    assert_fits_phone(page)
+    context.close()
