@@ -428,3 +428,15 @@ def dashboard(*, days: int = 14) -> dict:
         ],
         "top_problems": problems.most_common(8),
     }
+
+
+def photos_purge_rejected(*, now: datetime | None = None) -> int:
+    """Delete the images of photos rejected more than PHOTO_RETENTION_DAYS ago. Idempotent."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.PHOTO_RETENTION_DAYS)
+    purged = 0
+    for photo in Photo.objects.filter(status=PhotoStatus.REJECTED, decided_at__lt=cutoff).exclude(image=""):
+        name = photo.image.name
+        if Photo.objects.filter(pk=photo.pk, image=name).update(image=""):
+            photo.image.storage.delete(name)
+            purged += 1
+    return purged

@@ -13,3 +13,9 @@ def approve_due() -> dict:
 def check_photo(photo_id: str) -> str | None:
     """Run the photo checker on one uploaded photo (R5). Running it twice changes nothing."""
     return services.photo_check_run(photo_id=photo_id)
+
+
+@shared_task(acks_late=True)
+def purge_rejected_photos() -> int:
+    """Daily: rejected photos are kept only PHOTO_RETENTION_DAYS (security.md)."""
+    return services.photos_purge_rejected()

@@ -159,7 +159,7 @@ def case(request, application_id):
 def staff_photo(request, photo_id):
     _reviewer(request)
     photo = Photo.objects.filter(pk=photo_id).first()
-    if photo is None:
+    if photo is None or not photo.image:  # unknown, or deleted after the retention period
         raise Http404
     with photo.image.open("rb") as fh:
         response = HttpResponse(fh.read(), content_type="image/jpeg")

@@ -346,3 +346,28 @@ def test_citizen_pages(client, api, django_capture_on_commit_callbacks):
     assert response.status_code == 302
     detail = client.get(response["Location"]).content.decode()
     assert 'data-status="photo_required"' in detail and "photo-example.svg" in detail
+
+
+def test_rejected_photos_are_deleted_after_the_retention_period(
+    api, reviewer, settings, django_capture_on_commit_callbacks
+):
+    from reviews.tasks import purge_rejected_photos
+
+    _person, application_id = flagged_case(api, django_capture_on_commit_callbacks)
+    api.force_authenticate(reviewer)
+    api.post(
+        f"/api/v1/staff/applications/{application_id}/decision",
+        {"decision": "reject", "reason": "background"},
+        format="json",
+    )
+    photo = Photo.objects.get()
+    path = photo.image.path
+    assert purge_rejected_photos.delay().get() == 0  # within the retention period: kept
+    Photo.objects.update(decided_at=timezone.now() - timedelta(days=settings.PHOTO_RETENTION_DAYS + 1))
+    assert purge_rejected_photos.delay().get() == 1
+    assert purge_rejected_photos.delay().get() == 0  # twice: nothing more
+    photo.refresh_from_db()
+    assert not photo.image and photo.problems  # the file is gone, the findings stay
+    import os
+
+    assert not os.path.exists(path)
