@@ -1,16 +1,12 @@
 """Staff console for the register: edits go through the same service as import and the authority API."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from licences import services
 from licences.models import ELicence, Licence, Share, Verification
-from portal.accounts.admin import ReadOnlyAdmin
-from portal.accounts.forms import FindPersonForm
+from portal.accounts.admin import FindByNumberMixin, ReadOnlyAdmin
 from portal.accounts.models import User
 from portal.accounts.validators import normalise_id_number
 from portal.crypto import lookup_hash
@@ -34,7 +30,9 @@ EDITABLE = [
 
 
 @admin.register(Licence)
-class LicenceAdmin(admin.ModelAdmin):
+class LicenceAdmin(FindByNumberMixin, admin.ModelAdmin):
+    find_title = _("Find licence")
+    find_missing = _("No licence has this number.")
     list_display = [
         "name",
         "number_masked",
@@ -79,28 +77,10 @@ class LicenceAdmin(admin.ModelAdmin):
             messages.error(request, str(exc.detail))
 
     def get_urls(self):
-        return [
-            path("find/", self.admin_site.admin_view(self.find_view), name="licences_licence_find"),
-            *super().get_urls(),
-        ]
+        return [*self.find_urls(), *super().get_urls()]
 
-    def find_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        form = FindPersonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            number = normalise_id_number(form.cleaned_data["number"])
-            licence = Licence.objects.filter(number_hash=lookup_hash(number)).first()
-            if licence:
-                return redirect(reverse("admin:licences_licence_change", args=[licence.pk]))
-            form.add_error("number", _("No licence has this number."))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Find licence"),
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/accounts/find_person.html", context)
+    def find_object(self, number: str):
+        return Licence.objects.filter(number_hash=lookup_hash(normalise_id_number(number))).first()
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(

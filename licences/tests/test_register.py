@@ -167,3 +167,14 @@ def test_admin_search_by_masked_number_and_name(client, supervisor, citizen, out
     assert citizen.id_number not in page
     page = client.get("/admin/licences/licence/", {"status": "normal", "q": outsider.name}).content.decode()
     assert outsider.name in page and other.number_masked in page
+
+
+def test_admin_find_licence_by_full_number_via_post(client, supervisor, citizen):
+    from django.contrib.auth.models import Permission
+
+    supervisor.user_permissions.add(Permission.objects.get(codename="view_licence"))
+    licence = make_licence(citizen)
+    client.force_login(supervisor)
+    found = client.post("/admin/licences/licence/find/", {"number": citizen.id_number.lower()})
+    assert found.status_code == 302 and found["Location"] == f"/admin/licences/licence/{licence.pk}/change/"
+    assert client.post("/admin/licences/licence/find/", {"number": new_id_number()}).status_code == 200

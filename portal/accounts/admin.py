@@ -27,8 +27,49 @@ def search_by_personal_number(queryset, term: str):
     return None
 
 
+class FindByNumberMixin:
+    """A POST form that finds one record by a full ID or mobile number and opens it.
+
+    POST, so the number never enters a URL, a log or the browser history. Subclasses say how to
+    find the record and what to call the page.
+    """
+
+    find_title = _("Find")
+    find_missing = _("Nothing has this number.")
+
+    def find_object(self, number: str):
+        raise NotImplementedError
+
+    def find_url_name(self) -> str:
+        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_find"
+
+    def find_urls(self) -> list:
+        return [path("find/", self.admin_site.admin_view(self.find_view), name=self.find_url_name())]
+
+    def find_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = forms.FindPersonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            found = self.find_object(form.cleaned_data["number"].strip())
+            if found is not None:
+                return redirect(
+                    reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_change", args=[found.pk])
+                )
+            form.add_error("number", self.find_missing)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": self.find_title,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/find_person.html", context)
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(FindByNumberMixin, BaseUserAdmin):
+    find_title = _("Find person")
+    find_missing = _("No account has this ID or mobile number.")
     list_display = [
         "display_name",
         "id_number_masked",
@@ -95,9 +136,8 @@ class UserAdmin(BaseUserAdmin):
                 self.admin_site.admin_view(self.counter_registration_view),
                 name="accounts_user_counter_registration",
             ),
-            path("find/", self.admin_site.admin_view(self.find_view), name="accounts_user_find"),
         ]
-        return extra + super().get_urls()
+        return extra + self.find_urls() + super().get_urls()
 
     def counter_registration_view(self, request):
         """A2: the clerk registers a person in front of them and hands over the activation code."""
@@ -123,24 +163,9 @@ class UserAdmin(BaseUserAdmin):
         }
         return TemplateResponse(request, "admin/accounts/counter_registration.html", context)
 
-    def find_view(self, request):
-        """Look a person up by full ID or mobile number. POST, so the number never enters a URL or log."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        form = forms.FindPersonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            found = search_by_personal_number(User.objects.all(), form.cleaned_data["number"])
-            person = found.first() if found is not None else None
-            if person is not None:
-                return redirect(reverse("admin:accounts_user_change", args=[person.pk]))
-            form.add_error("number", _("No account has this ID or mobile number."))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Find person"),
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/accounts/find_person.html", context)
+    def find_object(self, number: str):
+        found = search_by_personal_number(User.objects.all(), number)
+        return found.first() if found is not None else None
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
