@@ -76,8 +76,10 @@ def wait_until(page, condition: str, timeout: float = 10.0) -> None:
 
 
 def assert_fits_phone(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"page is {width}px wide on a {PHONE['width']}px phone"
+    """Nothing overflows sideways: at phone size (360 px) or whatever viewport the page has."""
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    viewport = page.viewport_size["width"]
+    assert width <= viewport, f"page is {width}px wide in a {viewport}px viewport"
 
 
 def register_through_the_page(page, live_server, *, name):
@@ -315,17 +317,22 @@ def test_elicence_screenshot_for_the_docs(browser, live_server, tmp_path):
     context.close()
 
 
-def test_citizen_journey_register_apply_photo_approved_by_a_real_worker(page, live_server, tmp_path, settings):
-    """R1–R5 end to end at phone size, in zh-hans; the approval pass runs in a real Celery worker."""
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
+def test_citizen_journey_register_apply_photo_approved_by_beat_and_worker(
+    browser, live_server, tmp_path, settings, viewport
+):
+    """R1–R5 end to end in zh-hans: the approval comes from a real beat process and a real worker."""
     from datetime import timedelta
 
     from django.utils import timezone
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
     from licences.services import licence_upsert
     from reviews.models import Application
-    from reviews.tasks import approve_due
     from tests import photoset
-    from tests.workers import celery_workers, wait_for
+    from tests.workers import celery_beat, celery_workers, wait_for
+
+    page = browser.new_context(viewport=viewport).new_page()
 
     settings.FACE_VERIFIER = "local"
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -371,11 +378,17 @@ def test_citizen_journey_register_apply_photo_approved_by_a_real_worker(page, li
     page.wait_for_selector("#application-status[data-status=submitted]")  # the checker passed it (R5)
     assert page.locator("#due-at").count() == 1
 
-    # The wait is over (as `approve_due --as-of` would judge it); the beat's task runs in a real worker (R3).
+    # The wait is over (as `approve_due --as-of` would judge it). The periodic task (every minute in
+    # production, every 2 s here) is sent by a real beat process and run by a real worker (R3).
     Application.objects.update(due_at=timezone.now() - timedelta(minutes=1))
-    with celery_workers(1, tmp_path, MEDIA_ROOT=str(settings.MEDIA_ROOT), SMS_BACKEND="locmem"):
-        approve_due.delay()
-        wait_for(lambda: Application.objects.filter(status="approved").exists())
+    every_2s, _created = IntervalSchedule.objects.get_or_create(every=2, period="seconds")
+    PeriodicTask.objects.update_or_create(
+        name="reviews: approve due applications",
+        defaults={"task": "reviews.tasks.approve_due", "interval": every_2s, "enabled": True},
+    )
+    env = {"MEDIA_ROOT": str(settings.MEDIA_ROOT), "SMS_BACKEND": "locmem"}
+    with celery_workers(1, tmp_path, **env), celery_beat(tmp_path, **env):
+        wait_for(lambda: Application.objects.filter(status="approved").exists(), timeout=120)
     page.reload()
     page.wait_for_selector("#application-status[data-status=approved]")
     assert "approved" in page.locator("#timeline").inner_text()
@@ -383,9 +396,11 @@ def test_citizen_journey_register_apply_photo_approved_by_a_real_worker(page, li
     page.wait_for_selector("#qr[src^='data:']")
     assert page.locator(".portrait").get_attribute("src")  # the approved photo is now on record
     assert_fits_phone(page)
+    page.context.close()
 
 
-def test_reviewer_journey_at_desktop_size(browser, live_server, tmp_path, settings):
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
+def test_reviewer_journey(browser, live_server, tmp_path, settings, viewport):
     from conftest import LICENCE_DATA, make_staff
     from licences.services import licence_upsert
     from reviews import services
@@ -403,7 +418,7 @@ def test_reviewer_journey_at_desktop_size(browser, live_server, tmp_path, settin
     )
     services.photo_check_run(photo_id=photo.pk)
     reviewer = make_staff("reviewer")
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", reviewer.username)

@@ -82,3 +82,40 @@ def wait_for(predicate, timeout: float = 90.0, interval: float = 0.25):
             return value
         time.sleep(interval)
     raise AssertionError("timed out waiting for the workers")
+
+
+@contextmanager
+def celery_beat(log_dir: Path, **env_extra):
+    """Run one `celery beat` (django-celery-beat's DatabaseScheduler) against the test database."""
+    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_TASK_ALWAYS_EAGER": "0", **env_extra}
+    log = open(log_dir / "beat.log", "w")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "beat",
+            "-l",
+            "INFO",
+            "--max-interval",
+            "1",
+            "-s",
+            str(log_dir / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+        print((log_dir / "beat.log").read_text()[-2000:])
