@@ -154,9 +154,14 @@ def application_cancel(*, user: User, application_id, ip: str | None = None) -> 
 
 
 # --- R4/R5 photos -------------------------------------------------------------------------------------
+def rejected_photos(application: Application) -> int:
+    """Photos a reviewer rejected; a photo replaced by the citizen's own retake does not count."""
+    return application.photos.filter(status=PhotoStatus.REJECTED).exclude(reason="replaced").count()
+
+
 def photo_upload(*, user: User, application_id, photo: bytes, ip: str | None = None) -> Photo:
     application = application_get(user=user, application_id=application_id)
-    if application.photos.filter(status=PhotoStatus.REJECTED).count() >= MAX_REJECTED_PHOTOS:
+    if rejected_photos(application) >= MAX_REJECTED_PHOTOS:
         raise DomainError("visit_counter", _("Three photos were rejected: please visit a counter."), status=409)
     if application.status not in (ApplicationStatus.PHOTO_REQUIRED, ApplicationStatus.PHOTO_REVIEW):
         raise DomainError("photo_not_expected", _("This application does not need a photo now."), status=409)
@@ -258,7 +263,7 @@ def staff_decide(
             )
             _step(application, ApplicationStatus.SUBMITTED, _("A reviewer approved your photo."))
         else:
-            rejected = application.photos.filter(status=PhotoStatus.REJECTED).exclude(reason="replaced").count()
+            rejected = rejected_photos(application)
             label = str(REJECT_REASONS[reason])
             if rejected >= MAX_REJECTED_PHOTOS:
                 Application.objects.filter(pk=application.pk).update(

@@ -371,3 +371,17 @@ def test_rejected_photos_are_deleted_after_the_retention_period(
     import os
 
     assert not os.path.exists(path)
+
+
+def test_retakes_do_not_count_as_rejections(api, reviewer, django_capture_on_commit_callbacks):
+    person, application_id = flagged_case(api, django_capture_on_commit_callbacks)
+    for seed in (1, 2, 3):  # the citizen retakes three times before any reviewer looks
+        with django_capture_on_commit_callbacks(execute=True):
+            assert (
+                upload_photo(api, person, application_id, photoset.background_not_white(seed).data).status_code == 202
+            )
+    api.force_authenticate(reviewer)
+    body = {"decision": "reject", "reason": "background"}
+    response = api.post(f"/api/v1/staff/applications/{application_id}/decision", body, format="json")
+    assert response.json()["status"] == "photo_required"  # one real rejection, not four
+    assert upload_photo(api, person, application_id, photoset.good(2).data).status_code == 202
