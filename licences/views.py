@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from licences import api, selectors, services
+from licences import api, selectors, services, tokens
 from portal.errors import DomainError, NotFoundError
 from portal.ratelimit import client_ip
 
@@ -168,7 +168,8 @@ def verify_form(request):
     """Type the short code shown under the QR (or a share code)."""
     if request.method == "POST":
         code = request.POST.get("code", "")
-        if len(code.replace("-", "").replace(" ", "")) > 8:
+        # Share codes have their own length; anything else is a short code or a pasted QR token.
+        if len(tokens.normalise_code(code)) == tokens.SHARE_CODE_LENGTH:
             return _verify(request, share_code=code)
         return _verify(request, token=code)
     return render(request, "licences/verify.html", {"form_only": True})

@@ -399,3 +399,13 @@ def test_issue_requires_normal_licence_and_one_at_a_time(citizen):
         elicence_issue(licence=detained, holder=citizen)
     assert exc.value.code == "licence_not_holders"
     assert licence_upsert  # imported for the parametrised cases above
+
+
+def test_verify_form_accepts_short_code_share_code_and_pasted_token(api, client, citizen):
+    make_elicence(citizen)
+    code = qr(api, citizen)
+    for typed in (code["short_code"], code["token"]):
+        assert 'data-valid="1"' in client.post("/v/", {"code": typed}).content.decode()
+    api.force_authenticate(citizen)
+    share = api.post("/api/v1/elicence/shares", {"purpose": "rental", "valid_days": 2}, format="json").json()
+    assert 'data-valid="1"' in client.post("/v/", {"code": share["code"].lower()}).content.decode()
