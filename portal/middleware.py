@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.http import HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -40,3 +41,30 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a body larger than REQUEST_MAX_BYTES before Django reads it (uploads included).
+
+    Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not count files: without this a huge upload would be
+    streamed to a temporary file before any view could say no.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.REQUEST_MAX_BYTES:
+            from django.utils.translation import gettext as _
+
+            detail = _("The request is too large (at most %(mb)s MB).") % {
+                "mb": settings.REQUEST_MAX_BYTES // (1024 * 1024)
+            }
+            if request.path.startswith("/api/"):
+                return JsonResponse({"code": "file_too_large", "detail": detail}, status=413)
+            return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

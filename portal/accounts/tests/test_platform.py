@@ -1,5 +1,6 @@
 """Cross-cutting: audit (X2), encryption at rest, masking, messaging, rate limits, i18n (X4), API docs."""
 
+import io
 import json
 
 import pytest
@@ -213,3 +214,14 @@ def test_api_docs_are_served_locally(client):
     assert "swagger" in page.lower()
     assert "cdn" not in page.lower() and "https://" not in page.replace("https://swagger", "")
     assert "<script>" not in page  # scripts are files (CSP)
+
+
+@pytest.mark.django_db
+def test_oversized_request_is_refused_before_it_is_read(api, citizen, settings):
+    settings.REQUEST_MAX_BYTES = 1024 * 1024
+    api.force_authenticate(citizen)
+    big = io.BytesIO(b"\xff\xd8\xff\xe0" + bytes(2 * 1024 * 1024))
+    big.name = "huge.jpg"
+    response = api.post("/api/v1/accounts/face-verification", {"selfie": big}, format="multipart")
+    assert response.status_code == 413 and response.json()["code"] == "file_too_large"
+    assert AuditEntry.objects.count() == 0  # nothing reached the service
