@@ -2,7 +2,6 @@
 
 import segno
 from django.core import signing
-from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -14,10 +13,11 @@ from rest_framework.views import APIView
 
 from licences import pdf, selectors, services, tokens
 from licences.models import Verification
-from portal.accounts.api import ERRORS, ErrorSerializer
+from portal.accounts.api import ERRORS, ErrorSerializer, validated
 from portal.errors import DomainError, NotFoundError
 from portal.images import read_upload
 from portal.ratelimit import client_ip
+from portal.responses import private_file
 
 RECEIPT_SALT = "licences.receipt"
 RECEIPT_MAX_AGE = 24 * 3600
@@ -30,12 +30,8 @@ def _mine_or_404(user):
     return elicence
 
 
-def pdf_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+def pdf_response(content: bytes, filename: str):
+    return private_file(content, content_type="application/pdf", filename=filename, inline=False)
 
 
 def verify_url(request, token: str) -> str:
@@ -202,9 +198,7 @@ class SharesView(APIView):
 
     @extend_schema(tags=["licence"], request=ShareIn, responses={201: ShareOut, **ERRORS})
     def post(self, request):
-        serializer = ShareIn(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        share = services.share_create(user=request.user, **serializer.validated_data, ip=client_ip(request))
+        share = services.share_create(user=request.user, **validated(ShareIn, request), ip=client_ip(request))
         return Response(share_payload(request, share), status=201)
 
 
@@ -274,10 +268,8 @@ class VerificationsView(APIView):
         "the fields of their kind (police: all; insurer, car rental, employer: name, classes, validity, status).",
     )
     def post(self, request):
-        serializer = VerificationIn(data=request.data)
-        serializer.is_valid(raise_exception=True)
         outcome = services.verification_record(
-            verifier=request.user, **serializer.validated_data, ip=client_ip(request)
+            verifier=request.user, **validated(VerificationIn, request), ip=client_ip(request)
         )
         return Response(verification_response(request, outcome))
 
@@ -299,28 +291,8 @@ class ReceiptView(APIView):
         )
         if verification is None:
             raise NotFoundError("not_found", _("Not found."))
-        signed = receipt_for(verification)
+        signed = tokens.receipt_sign(services.receipt_document(verification))
         return pdf_response(pdf.receipt_pdf(signed=signed), f"verification-{verification.pk}.pdf")
-
-
-def receipt_for(verification: Verification) -> dict:
-    """Re-sign the receipt from the stored check: what that verifier saw then."""
-    licence = verification.elicence.licence if verification.elicence else None
-    organisation = verification.organisation
-    holder = services.holder_view(licence, verification.verifier) if (verification.valid and licence) else {}
-    document = {
-        "id": str(verification.pk),
-        "valid": verification.valid,
-        "reason": verification.reason or None,
-        "paper_required": verification.paper_required,
-        "checked_at": verification.checked_at.isoformat(),
-        "holder": holder,
-        "method": verification.method,
-        "purpose": verification.purpose,
-        "verifier": {"organisation": organisation.name, "kind": organisation.kind} if organisation else None,
-        "issuer": "e-licence portal",
-    }
-    return tokens.receipt_sign(document)
 
 
 class ReceiptKeyView(APIView):

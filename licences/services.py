@@ -408,22 +408,29 @@ def verification_record(
             data={"valid": valid, "reason": reason, "method": method},
             ip=ip,
         )
-    result = {
+    document = receipt_document(verification, holder=holder)
+    result = {key: document[key] for key in ("id", "valid", "reason", "paper_required", "checked_at", "holder")}
+    return VerificationOutcome(verification, result, tokens.receipt_sign(document))
+
+
+def receipt_document(verification: Verification, *, holder: dict | None = None) -> dict:
+    """What the verifier saw, as signed in the receipt; rebuilt from the stored check for a later download."""
+    if holder is None:
+        licence = verification.elicence.licence if verification.elicence else None
+        holder = holder_view(licence, verification.verifier) if (verification.valid and licence) else {}
+    organisation = verification.organisation
+    return {
         "id": str(verification.pk),
-        "valid": valid,
-        "reason": reason,
-        "paper_required": paper,
-        "checked_at": now.isoformat(),
+        "valid": verification.valid,
+        "reason": verification.reason or None,
+        "paper_required": verification.paper_required,
+        "checked_at": verification.checked_at.isoformat(),
         "holder": holder,
-    }
-    document = {
-        **result,
-        "method": method,
+        "method": verification.method,
         "purpose": verification.purpose,
         "verifier": {"organisation": organisation.name, "kind": organisation.kind} if organisation else None,
         "issuer": "e-licence portal",
     }
-    return VerificationOutcome(verification, result, tokens.receipt_sign(document))
 
 
 def verifications_for_holder(user: User):

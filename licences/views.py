@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from licences import api, selectors, services, tokens
 from portal.errors import DomainError, NotFoundError
 from portal.ratelimit import client_ip
+from portal.responses import private_file
 
 
 @login_required
@@ -45,11 +46,7 @@ def portrait(request):
     licence = services.licence_of(request.user)
     if licence is None or not licence.has_portrait:
         raise Http404
-    response = HttpResponse(licence.portrait.read(), content_type="image/jpeg")
-    response["Content-Disposition"] = 'inline; filename="portrait.jpg"'
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_file(licence.portrait.read(), content_type="image/jpeg", filename="portrait.jpg", inline=True)
 
 
 @login_required

@@ -7,7 +7,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.accounts.api import ERRORS, ErrorSerializer, HasStaffRole
+from portal.accounts.api import ERRORS, ErrorSerializer, HasStaffRole, validated
 from portal.images import read_upload
 from portal.ratelimit import client_ip
 from reviews import selectors, services
@@ -126,9 +126,10 @@ class StaffDecisionView(APIView):
 
     @extend_schema(tags=["staff"], request=DecisionIn, responses={200: ApplicationOut, **ERRORS})
     def post(self, request, application_id):
-        data = DecisionIn(data=request.data)
-        data.is_valid(raise_exception=True)
         application = services.staff_decide(
-            reviewer=request.user, application_id=application_id, **data.validated_data, ip=client_ip(request)
+            reviewer=request.user,
+            application_id=application_id,
+            **validated(DecisionIn, request),
+            ip=client_ip(request),
         )
         return Response(payload(application))

@@ -575,7 +575,7 @@ def verify_faces(*, selfie: bytes, reference: bytes | None):
     from portal.accounts.face import FaceResult
 
     try:
-        selfie_rgb = _analysis_rgb(decode_image(selfie).image)
+        selfie_rgb = _analysis_rgb(decode_image(selfie, reencode=False).image)
     except Exception:
         return FaceResult(False, MESSAGES["unreadable"][0] + " / " + MESSAGES["unreadable"][1])
     faces = find_faces(selfie_rgb)
@@ -602,7 +602,7 @@ def verify_faces(*, selfie: bytes, reference: bytes | None):
     if reference is None:
         return FaceResult(True, metrics=metrics)
     try:
-        reference_rgb = _analysis_rgb(decode_image(reference).image)
+        reference_rgb = _analysis_rgb(decode_image(reference, reencode=False).image)
     except Exception:
         return FaceResult(False, "档案照片无法读取。 / The portrait on record cannot be read.", metrics)
     reference_faces = find_faces(reference_rgb)

@@ -1,18 +1,9 @@
-from reviews.models import Application, PhotoStatus
+from reviews.models import Application
 
 
 def application_payload(application: Application, language: str = "zh-hans") -> dict:
     photo = application.photos.exclude(reason="replaced").first()
     key = "en" if language.startswith("en") else "zh-hans"
-    photo_status = None
-    if photo is not None:
-        photo_status = {
-            PhotoStatus.CHECKING: "checking",
-            PhotoStatus.PASSED: "passed",
-            PhotoStatus.FLAGGED: "flagged",
-            PhotoStatus.APPROVED: "approved",
-            PhotoStatus.REJECTED: "rejected",
-        }[photo.status]
     return {
         "id": str(application.pk),
         "status": application.status,
@@ -24,7 +15,7 @@ def application_payload(application: Application, language: str = "zh-hans") -> 
         "photo": None
         if photo is None
         else {
-            "status": photo_status,
+            "status": photo.status,  # the PhotoStatus values are the API's strings
             "problems": [
                 {"code": p["code"], "message": p["message"][key], "value": p.get("value")} for p in photo.problems
             ],

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -13,6 +13,7 @@ from licences.services import licence_of
 from portal.errors import DomainError, NotFoundError
 from portal.images import read_upload
 from portal.ratelimit import client_ip
+from portal.responses import private_file
 from reviews import selectors, services
 from reviews.models import Application, ApplicationStatus, Photo, PhotoStatus
 from reviews.photo_checks import CODES
@@ -162,11 +163,7 @@ def staff_photo(request, photo_id):
     if photo is None or not photo.image:  # unknown, or deleted after the retention period
         raise Http404
     with photo.image.open("rb") as fh:
-        response = HttpResponse(fh.read(), content_type="image/jpeg")
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = 'inline; filename="photo.jpg"'
-    return response
+        return private_file(fh.read(), content_type="image/jpeg", filename="photo.jpg", inline=True)
 
 
 def dashboard(request):

@@ -26,7 +26,7 @@ ERRORS = {
 }
 
 
-def _validated(serializer_class, request) -> dict:
+def validated(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -57,7 +57,7 @@ class TokenView(PublicAPIView):
         responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()}), **ERRORS},
     )
     def post(self, request):
-        data = _validated(TokenIn, request)
+        data = validated(TokenIn, request)
         user = services.login_check(identifier=data["username"], password=data["password"], ip=client_ip(request))
         return Response({"token": services.token_issue(user=user)})
 
@@ -70,7 +70,7 @@ class PhoneCodeIn(serializers.Serializer):
 class PhoneCodeView(PublicAPIView):
     @extend_schema(tags=["accounts"], request=PhoneCodeIn, responses={202: None, **ERRORS})
     def post(self, request):
-        data = _validated(PhoneCodeIn, request)
+        data = validated(PhoneCodeIn, request)
         services.phone_code_request(phone=data["phone"], ip=client_ip(request))
         return Response(status=status.HTTP_202_ACCEPTED)
 
@@ -96,7 +96,7 @@ class RegisterView(PublicAPIView):
         },
     )
     def post(self, request):
-        data = _validated(RegisterIn, request)
+        data = validated(RegisterIn, request)
         user = services.account_register(**data, ip=client_ip(request))
         return Response({"id": str(user.pk), "real_name_status": user.real_name_status}, status=201)
 
@@ -122,7 +122,7 @@ class PasswordResetIn(serializers.Serializer):
 class PasswordResetView(PublicAPIView):
     @extend_schema(tags=["accounts"], request=PasswordResetIn, responses={202: None, 429: ERRORS[429]})
     def post(self, request):
-        data = _validated(PasswordResetIn, request)
+        data = validated(PasswordResetIn, request)
         services.password_reset_request(username=data["username"], ip=client_ip(request))
         return Response(status=status.HTTP_202_ACCEPTED)
 
@@ -140,7 +140,7 @@ class OkSerializer(serializers.Serializer):
 class PasswordResetConfirmView(PublicAPIView):
     @extend_schema(tags=["accounts"], request=PasswordResetConfirmIn, responses={200: OkSerializer, **ERRORS})
     def post(self, request):
-        data = _validated(PasswordResetConfirmIn, request)
+        data = validated(PasswordResetConfirmIn, request)
         services.password_reset_confirm(**data, ip=client_ip(request))
         return Response({"ok": True})
 
@@ -154,7 +154,7 @@ class ActivateIn(serializers.Serializer):
 class ActivateView(PublicAPIView):
     @extend_schema(tags=["accounts"], request=ActivateIn, responses={200: OkSerializer, **ERRORS})
     def post(self, request):
-        data = _validated(ActivateIn, request)
+        data = validated(ActivateIn, request)
         services.account_activate(**data, ip=client_ip(request))
         return Response({"ok": True})
 
@@ -204,7 +204,7 @@ class OrganisationCreateView(APIView):
         },
     )
     def post(self, request):
-        data = _validated(OrganisationIn, request)
+        data = validated(OrganisationIn, request)
         organisation = services.organisation_create(user=request.user, **data, ip=client_ip(request))
         return Response({"id": str(organisation.pk), "status": organisation.status}, status=201)
 
@@ -302,7 +302,7 @@ class CounterRegistrationView(APIView):
         },
     )
     def post(self, request):
-        data = _validated(CounterRegistrationIn, request)
+        data = validated(CounterRegistrationIn, request)
         result = services.counter_registration_create(clerk=request.user, **data, ip=client_ip(request))
         return Response({"id": str(result.user.pk), "activation_code": result.activation_code}, status=201)
 

@@ -69,6 +69,11 @@ def _validate_new_password(password: str, user: User) -> None:
         raise DomainError("weak_password", " ".join(exc.messages), fields={"password": list(exc.messages)}) from None
 
 
+def _account_key(identifier: str) -> str:
+    """The rate-limit key of a log-in name: the same for '139 1234 5678' and '+8613912345678'."""
+    return normalise_phone(identifier) or normalise_id_number(identifier)
+
+
 def _new_username() -> str:
     return f"u{secrets.token_hex(8)}"
 
@@ -236,8 +241,7 @@ def face_verification_submit(*, user: User, selfie: bytes, ip: str) -> User:
 def login_check(*, identifier: str, password: str, ip: str, request=None) -> User:
     """Log-in by ID number, phone or (staff) username; rate-limited per account and per IP."""
     ratelimit.hit("login:ip", ip)
-    key = normalise_phone(identifier) or normalise_id_number(identifier)
-    ratelimit.hit("login:account", key)
+    ratelimit.hit("login:account", _account_key(identifier))
     user = authenticate(request, username=identifier, password=password)
     if user is None:
         audit_record(actor=None, action="login.failed", data={}, ip=ip)
@@ -257,7 +261,7 @@ def token_issue(*, user: User) -> str:
 def password_reset_request(*, username: str, ip: str) -> None:
     """Always the same answer; a code goes only to the registered phone of an active account."""
     ratelimit.hit("reset:ip", ip)
-    ratelimit.hit("reset:account", normalise_phone(username) or normalise_id_number(username))
+    ratelimit.hit("reset:account", _account_key(username))
     user = User.objects.get_by_identifier(username)
     if user is None or not user.is_active or not user.phone:
         audit_record(actor=None, action="password_reset.requested_unknown", ip=ip)
@@ -276,7 +280,7 @@ def password_reset_request(*, username: str, ip: str) -> None:
 
 def password_reset_confirm(*, username: str, code: str, new_password: str, ip: str) -> User:
     ratelimit.hit("reset:ip", ip)
-    ratelimit.hit("reset:account", normalise_phone(username) or normalise_id_number(username))
+    ratelimit.hit("reset:account", _account_key(username))
     user = User.objects.get_by_identifier(username)
     if user is None or not user.is_active or not user.phone:
         raise DomainError("code_invalid", _("The verification code is wrong or has expired. Request a new code."))
