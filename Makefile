@@ -1,11 +1,12 @@
 # `make run`: the portal with a real Celery worker and beat (SQLite + file-system broker by default).
 # `make test`: everything the tests need (incl. Debian's chromium for browser tests), then the suite.
+# `make test-fast`: the suite without browser and real-worker tests, for the edit-test loop.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format install system-deps migrate clean messages
+.PHONY: run test test-fast lint format install system-deps migrate clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,7 @@ system-deps:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff format .
@@ -47,6 +49,10 @@ format: install
 test: install system-deps lint
 	$(PY) manage.py makemigrations --check --dry-run
 	CELERY_FS_BROKER_DIR=$${CELERY_FS_BROKER_DIR:-var/test-broker} $(VENV)/bin/pytest
+
+test-fast: install lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest -m "not browser and not worker"
 
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore '*/tests/*'

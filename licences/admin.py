@@ -1,14 +1,13 @@
 """Staff console for the register: edits go through the same service as import and the authority API."""
 
 from django.contrib import admin, messages
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from licences import services
 from licences.models import ELicence, Licence, Share, Verification
-from portal.accounts.admin import FindByNumberMixin, ReadOnlyAdmin
 from portal.accounts.models import User
 from portal.accounts.validators import normalise_id_number
+from portal.admin import FindByNumberMixin, ReadOnlyAdmin
 from portal.crypto import lookup_hash
 from portal.errors import DomainError
 from portal.ratelimit import client_ip
@@ -81,11 +80,6 @@ class LicenceAdmin(FindByNumberMixin, admin.ModelAdmin):
 
     def find_object(self, number: str):
         return Licence.objects.filter(number_hash=lookup_hash(normalise_id_number(number))).first()
-
-    def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(
-            request, {**(extra_context or {}), "find_url": reverse("admin:licences_licence_find")}
-        )
 
     @admin.action(description=_("Issue the e-licence to its holder (testing)"), permissions=["change"])
     def issue_elicence(self, request, queryset):

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from licences import pdf, selectors, services, tokens
 from licences.models import Verification
-from portal.accounts.api import ERRORS, ErrorSerializer, validated
+from portal.api import ERRORS, ErrorSerializer, validated
 from portal.errors import DomainError, NotFoundError
 from portal.images import read_upload
 from portal.ratelimit import client_ip

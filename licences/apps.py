@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,3 +8,7 @@ class LicencesConfig(AppConfig):
     name = "licences"
     verbose_name = _("Licences")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Registers the app's Celery tasks in every process, so that services can enqueue them by name.
+        import_module("licences.tasks")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.crypto import EncryptedTextField, lookup_hash
 from portal.masking import mask_id_number, mask_name
+from portal.models import AppendOnlyModel
 
 # 准驾车型 (GB/T 35658 and the Ministry's regulations): the 17 codes a licence may permit.
 VEHICLE_CLASSES = ("A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "C4", "C5", "C6", "D", "E", "F", "M", "N", "P")
@@ -165,7 +166,7 @@ class VerificationMethod(models.TextChoices):
     SHARE = "share", _("Shared copy")
 
 
-class Verification(models.Model):
+class Verification(AppendOnlyModel):
     """Every check of an e-licence (L4), shown to the holder (L5). Append-only like the audit log."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -190,8 +191,3 @@ class Verification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.checked_at:%Y-%m-%d %H:%M} {self.method} {'valid' if self.valid else self.reason}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("verifications are append-only")
-        super().save(*args, **kwargs)

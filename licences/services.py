@@ -27,7 +27,7 @@ from licences.models import (
 from portal import ratelimit
 from portal.accounts.audit import audit_record
 from portal.accounts.messaging import message_send
-from portal.accounts.models import MessageChannel, OrganisationKind, User
+from portal.accounts.models import OrganisationKind, User
 from portal.accounts.validators import clean_id_number
 from portal.crypto import lookup_hash
 from portal.errors import DomainError, NotFoundError
@@ -165,7 +165,7 @@ def licence_set_portrait(*, actor, number: str, portrait: bytes, ip: str | None 
 
 def _notify(holder: User, text: str) -> None:
     if holder.phone:
-        message_send(channel=MessageChannel.SMS, recipient=holder.phone, user=holder, text=text)
+        message_send(recipient=holder.phone, user=holder, text=text)
 
 
 def _apply_changes(*, licence: Licence, material_changed: bool, old_status: str | None, actor) -> None:

@@ -12,9 +12,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from portal.accounts.models import RateCounter
 from portal.crypto import lookup_hash
 from portal.errors import RateLimited
+from portal.models import RateCounter
 
 
 def hit(scope: str, identifier: str) -> None:

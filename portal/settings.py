@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "portal",
     "portal.accounts",
     "licences",
     "reviews",

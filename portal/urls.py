@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("portal.api_urls")),
     path("api/v1/", include("portal.accounts.api_urls")),
     path("api/v1/", include("licences.api_urls")),
     path("api/v1/", include("reviews.api_urls")),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from portal.accounts.admin import ReadOnlyAdmin
+from portal.admin import ReadOnlyAdmin
 from reviews.models import Application, Photo, TimelineEntry, WorkingDayOverride
 
 

@@ -7,7 +7,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.accounts.api import ERRORS, ErrorSerializer, HasStaffRole, validated
+from portal.api import ERRORS, ErrorSerializer, HasRole, validated
 from portal.images import read_upload
 from portal.ratelimit import client_ip
 from reviews import selectors, services
@@ -92,8 +92,8 @@ class ApplicationCancelView(APIView):
 
 
 class StaffApplicationsView(APIView):
-    permission_classes = [HasStaffRole]
-    staff_role = "reviewer"
+    permission_classes = [HasRole]
+    required_role = "reviewer"
 
     @extend_schema(
         tags=["staff"],
@@ -120,8 +120,8 @@ class DecisionIn(serializers.Serializer):
 
 
 class StaffDecisionView(APIView):
-    permission_classes = [HasStaffRole]
-    staff_role = "reviewer"
+    permission_classes = [HasRole]
+    required_role = "reviewer"
     parser_classes = [JSONParser, FormParser]
 
     @extend_schema(tags=["staff"], request=DecisionIn, responses={200: ApplicationOut, **ERRORS})

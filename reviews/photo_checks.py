@@ -1,31 +1,28 @@
-"""The photo checker (photo-rules.md): bytes in, every problem that applies out, with measurements.
+"""The ID-photo rules (photo-rules.md): bytes in, every problem that applies out, with measurements.
 
 Pure: no database, no settings beyond the upload limits passed in. The checker flags, it never
-decides alone: a reviewer sees the problems with their measured values and limits.
-
-Face analysis runs offline with models that ship in packages: dlib's HOG face detector and
-68-point landmark predictor (`face_recognition_models`), dlib's ResNet face descriptor for
-same-person checks, and OpenCV 4.x's Haar eye cascade. They load once per process (`models()`).
+decides alone: a reviewer sees the problems with their measured values and limits. Faces are
+found and measured by the face engine (`portal.faces`); this module holds the rules.
 """
 
 from __future__ import annotations
 
 import io
-import math
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 
 import numpy as np
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
+from portal import faces
+from portal.faces import Face, json_safe
 from portal.images import decode_image
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000
-ANALYSIS_HEIGHT = 480  # faces are analysed on a copy this tall: fast, and big enough for landmarks
 
 # Limits. Tuned on the tuning half of the evaluation set (docs/photo-checks.md); values are in the
 # units of the metric they apply to.
@@ -48,8 +45,8 @@ LIMITS = {
     "centre_offset": 0.10,  # |face centre − midline| / width
     "top_margin": 0.01,  # head top / image height
     "roll_degrees": 8.0,
-    "eye_openness": 0.17,  # eye aspect ratio from landmarks
-    "eye_darkness": 0.45,  # eye region luminance / cheek luminance
+    "eye_openness": faces.EYE_OPENNESS_MIN,
+    "eye_darkness": faces.EYE_DARKNESS_MIN,
     "max_age_days": 183,
 }
 
@@ -75,35 +72,27 @@ EDITORS = (
 )
 
 MESSAGES = {
-    "unreadable": (
-        "无法读取：文件不是 JPEG 或 PNG 照片，或已损坏。",
-        "Unreadable: not a JPEG or PNG photo, or the file is damaged.",
-    ),
-    "file_too_large": ("文件过大。", "The file is too large."),
-    "too_small": (
-        "照片尺寸过小，至少 260×378 像素，建议宽 520 像素以上。",
-        "The photo is too small: at least 260×378 pixels, 520 wide or more preferred.",
-    ),
-    "wrong_aspect": (
-        "照片宽高比不符合要求（应在 2:3 至 3:4 之间）。",
-        "Wrong proportions: width to height must be between 2:3 and 3:4.",
-    ),
-    "grayscale": ("请使用彩色照片。", "Please use a colour photo."),
-    "background_not_white": ("背景不是均匀的白色。", "The background is not plain white."),
-    "uneven_lighting": ("面部光线不均匀，一侧明显偏暗。", "Uneven lighting: one side of the face is much darker."),
-    "too_dark": ("照片过暗。", "The photo is too dark."),
-    "too_bright": ("照片过亮或过曝。", "The photo is too bright or over-exposed."),
-    "blurry": ("照片模糊，请对焦后重拍。", "The photo is blurred: please focus and retake it."),
-    "no_face": ("未检测到人脸。", "No face was found."),
-    "multiple_faces": ("照片中有多张人脸。", "There is more than one face in the photo."),
-    "face_too_small": ("头部在照片中占比过小，请靠近镜头。", "The head is too small in the photo: come closer."),
-    "face_too_large": ("头部在照片中占比过大，请离镜头远一些。", "The head is too large in the photo: move back."),
-    "face_not_centred": ("头部未居中或离上边缘太近。", "The head is not centred, or too close to the top edge."),
-    "head_tilted": ("头部倾斜，请保持双眼水平。", "The head is tilted: keep your eyes level."),
-    "eyes_not_visible": ("双眼未睁开或被遮挡（如墨镜）。", "The eyes are closed or covered (e.g. by sunglasses)."),
-    "too_old": ("照片拍摄于 6 个月以前。", "The photo was taken more than 6 months ago."),
-    "edited": ("照片可能经过编辑或修图。", "The photo may have been edited or retouched."),
+    "unreadable": _("Unreadable: not a JPEG or PNG photo, or the file is damaged."),
+    "file_too_large": _("The file is too large."),
+    "too_small": _("The photo is too small: at least 260×378 pixels, 520 wide or more preferred."),
+    "wrong_aspect": _("Wrong proportions: width to height must be between 2:3 and 3:4."),
+    "grayscale": _("Please use a colour photo."),
+    "background_not_white": _("The background is not plain white."),
+    "uneven_lighting": _("Uneven lighting: one side of the face is much darker."),
+    "too_dark": _("The photo is too dark."),
+    "too_bright": _("The photo is too bright or over-exposed."),
+    "blurry": _("The photo is blurred: please focus and retake it."),
+    "no_face": _("No face was found."),
+    "multiple_faces": _("There is more than one face in the photo."),
+    "face_too_small": _("The head is too small in the photo: come closer."),
+    "face_too_large": _("The head is too large in the photo: move back."),
+    "face_not_centred": _("The head is not centred, or too close to the top edge."),
+    "head_tilted": _("The head is tilted: keep your eyes level."),
+    "eyes_not_visible": _("The eyes are closed or covered (e.g. by sunglasses)."),
+    "too_old": _("The photo was taken more than 6 months ago."),
+    "edited": _("The photo may have been edited or retouched."),
 }
+LANGUAGES = ("zh-hans", "en")
 
 CODES = tuple(MESSAGES)
 
@@ -116,11 +105,12 @@ class Problem:
 
     @property
     def messages(self) -> dict:
-        zh, en = MESSAGES[self.code]
-        return {"zh-hans": zh, "en": en}
+        """The message in each language of the portal (stored with the photo, shown in the reader's)."""
+        return {language: self.message(language) for language in LANGUAGES}
 
     def message(self, language: str = "zh-hans") -> str:
-        return self.messages["en" if language.startswith("en") else "zh-hans"]
+        with translation.override("en" if language.startswith("en") else "zh-hans"):
+            return str(MESSAGES[self.code])
 
     def as_dict(self, language: str | None = None) -> dict:
         message = self.message(language) if language else self.messages
@@ -141,122 +131,16 @@ class PhotoCheckResult:
         return not self.problems
 
     def add(self, code: str, value=None, limit=None) -> None:
-        self.problems.append(Problem(code, _plain(value), _plain(limit)))
+        self.problems.append(Problem(code, json_safe(value), json_safe(limit)))
 
     def as_dict(self, language: str | None = None) -> dict:
         return {
             "problems": [p.as_dict(language) for p in self.problems],
-            "metrics": {k: _plain(v) for k, v in self.metrics.items()},
+            "metrics": {k: json_safe(v) for k, v in self.metrics.items()},
         }
 
 
-def _plain(value):
-    if isinstance(value, float | np.floating):
-        return round(float(value), 4)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-# --- models, loaded once per process ------------------------------------------------------------
-@dataclass(frozen=True)
-class Models:
-    detector: object
-    landmarks: object
-    descriptor: object
-    eye_cascade: object
-
-
-_model_lock = threading.Lock()
-
-
-@cache
-def _load_models() -> Models:
-    import cv2
-    import dlib
-    import face_recognition_models as frm
-
-    return Models(
-        detector=dlib.get_frontal_face_detector(),
-        landmarks=dlib.shape_predictor(frm.pose_predictor_model_location()),
-        descriptor=dlib.face_recognition_model_v1(frm.face_recognition_model_location()),
-        eye_cascade=cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_eye_tree_eyeglasses.xml"),
-    )
-
-
-def models() -> Models:
-    with _model_lock:  # dlib objects are built once even when threads race for the first photo
-        return _load_models()
-
-
-# --- face analysis -------------------------------------------------------------------------------
-@dataclass
-class Face:
-    box: tuple[int, int, int, int]  # left, top, right, bottom in analysis pixels
-    score: float
-    points: np.ndarray  # 68 × 2 landmarks in analysis pixels
-    shape: object  # dlib full_object_detection, for the descriptor
-
-    @property
-    def height(self) -> int:
-        return self.box[3] - self.box[1]
-
-
-DETECTION_HEIGHT = 320  # HOG finds faces of 80 px and more: at this height, heads down to a quarter of it
-
-
-def find_faces(rgb: np.ndarray) -> list[Face]:
-    """Faces in an RGB array (analysis size), largest first. Detection runs on a smaller copy."""
-    import cv2
-    import dlib
-
-    m = models()
-    factor = min(DETECTION_HEIGHT / rgb.shape[0], 1.0)
-    small = rgb if factor == 1.0 else cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-    detections, scores, _ = m.detector.run(small, 0, 0)
-    # No face, or only small ones (a group photo, a head far away): look again at twice the size,
-    # where small faces score reliably.
-    if not detections or max(d.height() for d in detections) < 100:
-        detections, scores, _ = m.detector.run(small, 1, 0)
-    faces = []
-    for found, score in zip(detections, scores, strict=True):
-        rect = dlib.rectangle(
-            round(found.left() / factor),
-            round(found.top() / factor),
-            round(found.right() / factor),
-            round(found.bottom() / factor),
-        )
-        shape = m.landmarks(rgb, rect)
-        points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
-        faces.append(Face((rect.left(), rect.top(), rect.right(), rect.bottom()), float(score), points, shape))
-    faces.sort(key=lambda f: f.height, reverse=True)
-    # A real second face is a sizeable, confident detection, not a pattern on clothing.
-    if faces:
-        main = faces[0]
-        faces = [main] + [f for f in faces[1:] if f.score > 0.3 and f.height >= 0.35 * main.height]
-    return faces
-
-
-def _eye_aspect_ratio(eye: np.ndarray) -> float:
-    width = np.linalg.norm(eye[0] - eye[3])
-    if width == 0:
-        return 0.0
-    return float((np.linalg.norm(eye[1] - eye[5]) + np.linalg.norm(eye[2] - eye[4])) / (2 * width))
-
-
-def _region(gray: np.ndarray, x0, y0, x1, y1) -> np.ndarray:
-    h, w = gray.shape
-    x0, x1 = max(int(x0), 0), min(int(x1), w)
-    y0, y1 = max(int(y0), 0), min(int(y1), h)
-    if x1 <= x0 or y1 <= y0:
-        return np.zeros((0, 0), gray.dtype)
-    return gray[y0:y1, x0:x1]
-
-
+# --- measures of the photo around the face ------------------------------------------------------
 def _lab(rgb: np.ndarray) -> np.ndarray:
     import cv2
 
@@ -285,7 +169,6 @@ def check_photo(
     data: bytes, *, now: datetime | None = None, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS
 ) -> PhotoCheckResult:
     """Run every rule of photo-rules.md on one file. Never raises for bad input."""
-    import cv2
 
     started = time.perf_counter()
     result = PhotoCheckResult(metrics={"file_bytes": len(data)})
@@ -312,11 +195,9 @@ def check_photo(
         result.add("wrong_aspect", aspect, [LIMITS["aspect_min"], LIMITS["aspect_max"]])
 
     # Analysis copy.
-    scale = ANALYSIS_HEIGHT / height
-    analysis = image.resize((max(int(width * scale), 1), ANALYSIS_HEIGHT), Image.BILINEAR) if scale < 1 else image
-    rgb = np.asarray(analysis)
+    rgb = faces.analysis_copy(image)
     ah, aw = rgb.shape[:2]
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    gray = faces.grey(rgb)
     lab = _lab(rgb)
 
     # Colour.
@@ -335,9 +216,9 @@ def check_photo(
         result.add("grayscale", spread, LIMITS["grayscale_spread"])
 
     # Faces.
-    faces = find_faces(rgb)
-    metrics["faces"] = len(faces)
-    face = faces[0] if faces else None
+    found = faces.find_faces(rgb)
+    metrics["faces"] = len(found)
+    face = found[0] if found else None
 
     # Background: the top band and the side bands beside the head, minus an ellipse around the head.
     band = np.zeros((ah, aw), dtype=bool)
@@ -385,62 +266,14 @@ def check_photo(
         result.add("no_face", 0, 1)
         _check_exposure_without_face(result, gray)
     else:
-        if len(faces) > 1:
-            result.add("multiple_faces", len(faces), 1)
+        if len(found) > 1:
+            result.add("multiple_faces", len(found), 1)
         _check_face(result, face, rgb, gray, lab, background if background_plain else None)
 
     # Metadata hints.
     _check_metadata(result, safe.exif, now or datetime.now(UTC))
     metrics["total_ms"] = (time.perf_counter() - started) * 1000
     return result
-
-
-def eye_metrics(face: Face, gray: np.ndarray) -> dict:
-    """Open (landmarks), not covered (eye regions against the cheeks), and seen by the Haar cascade."""
-    points = face.points
-    left_eye, right_eye = points[36:42].mean(axis=0), points[42:48].mean(axis=0)
-    openness = min(_eye_aspect_ratio(points[36:42]), _eye_aspect_ratio(points[42:48]))
-    eye_span = np.linalg.norm(right_eye - left_eye)
-    eye_boxes = [
-        _region(gray, c[0] - 0.3 * eye_span, c[1] - 0.18 * eye_span, c[0] + 0.3 * eye_span, c[1] + 0.18 * eye_span)
-        for c in (left_eye, right_eye)
-    ]
-    cheek_y = (points[29, 1] + points[33, 1]) / 2
-    cheeks = [
-        _region(
-            gray,
-            points[i, 0] - 0.12 * eye_span,
-            cheek_y - 0.1 * eye_span,
-            points[i, 0] + 0.12 * eye_span,
-            cheek_y + 0.1 * eye_span,
-        )
-        for i in (40, 47)
-    ]
-    cheek = np.concatenate([c.ravel() for c in cheeks]) if all(c.size for c in cheeks) else np.array([1.0])
-    eyes = np.concatenate([e.ravel() for e in eye_boxes]) if all(e.size for e in eye_boxes) else np.array([0.0])
-    upper = _region(gray, face.box[0], face.box[1], face.box[2], points[30, 1])
-    haar_eyes = 0
-    if upper.size:
-        import cv2
-
-        # The cascade's cost grows with the area: a 128-px-wide upper face keeps eyes at about 25 px.
-        factor = 128 / upper.shape[1]
-        upper = cv2.resize(upper, (128, max(int(upper.shape[0] * factor), 1)), interpolation=cv2.INTER_AREA)
-        haar_eyes = len(models().eye_cascade.detectMultiScale(upper, 1.1, 3, minSize=(12, 12)))
-    return {
-        "eye_openness": openness,
-        "eye_darkness": float(eyes.mean() / max(cheek.mean(), 1.0)),
-        "haar_eyes": haar_eyes,
-    }
-
-
-def eyes_hidden(eyes: dict) -> bool:
-    # Open eyes are found by the cascade; closed lids, dark glasses and covers are not.
-    return (
-        eyes["eye_openness"] < LIMITS["eye_openness"]
-        or eyes["eye_darkness"] < LIMITS["eye_darkness"]
-        or eyes["haar_eyes"] == 0
-    )
 
 
 def _check_exposure_without_face(result: PhotoCheckResult, gray: np.ndarray) -> None:
@@ -485,26 +318,25 @@ def _check_face(result: PhotoCheckResult, face: Face, rgb, gray, lab, background
             {"offset": offset, "top_margin": head_top / ah},
             {"offset_max": LIMITS["centre_offset"], "top_margin_min": LIMITS["top_margin"]},
         )
-    left_eye, right_eye = points[36:42].mean(axis=0), points[42:48].mean(axis=0)
-    roll = math.degrees(math.atan2(right_eye[1] - left_eye[1], right_eye[0] - left_eye[0]))
+    roll = face.roll_degrees
     metrics["roll_degrees"] = roll
     if abs(roll) > LIMITS["roll_degrees"]:
         result.add("head_tilted", roll, LIMITS["roll_degrees"])
 
-    eyes = eye_metrics(face, gray)
+    eyes = faces.eye_metrics(face, gray)
     metrics.update(eyes)
-    if eyes_hidden(eyes):
+    if faces.eyes_hidden(eyes):
         result.add(
             "eyes_not_visible",
             {"openness": eyes["eye_openness"], "darkness": eyes["eye_darkness"], "eyes_found": eyes["haar_eyes"]},
             {"openness_min": LIMITS["eye_openness"], "darkness_min": LIMITS["eye_darkness"]},
         )
-    eye_span = np.linalg.norm(right_eye - left_eye)
+    eye_span = face.eye_span
 
     # Exposure and lighting on the inner face (brows to chin, jaw to jaw).
     x0, x1 = points[[1, 2, 3], 0].min(), points[[13, 14, 15], 0].max()
     y0, y1 = points[17:27, 1].min(), chin
-    inner = _region(gray, x0, y0, x1, y1)
+    inner = faces.region(gray, x0, y0, x1, y1)
     if inner.size:
         mean = float(inner.mean())
         dark_clip = float((inner <= 15).mean())
@@ -515,8 +347,8 @@ def _check_face(result: PhotoCheckResult, face: Face, rgb, gray, lab, background
         elif mean > LIMITS["bright_mean"] or bright_clip > LIMITS["clip_share"]:
             result.add("too_bright", mean, LIMITS["bright_mean"])
         nose_x = points[30, 0]
-        left_half = _region(gray, x0, points[29, 1] - 0.3 * eye_span, nose_x - 0.1 * eye_span, y1)
-        right_half = _region(gray, nose_x + 0.1 * eye_span, points[29, 1] - 0.3 * eye_span, x1, y1)
+        left_half = faces.region(gray, x0, points[29, 1] - 0.3 * eye_span, nose_x - 0.1 * eye_span, y1)
+        right_half = faces.region(gray, nose_x + 0.1 * eye_span, points[29, 1] - 0.3 * eye_span, x1, y1)
         if left_half.size and right_half.size:
             halves = sorted([float(left_half.mean()), float(right_half.mean())])
             ratio = halves[0] / max(halves[1], 1.0)
@@ -555,71 +387,9 @@ def _check_metadata(result: PhotoCheckResult, exif: dict, now: datetime) -> None
         result.add("edited", software, "no editor in the metadata")
 
 
-# --- face verification (the `local` verifier of portal.accounts.face) -----------------------------
-MATCH_DISTANCE = 0.6  # dlib ResNet descriptor: same person below this Euclidean distance
-
-
-def face_descriptor(rgb: np.ndarray, face: Face) -> np.ndarray:
-    return np.array(models().descriptor.compute_face_descriptor(rgb, face.shape))
-
-
-def _analysis_rgb(image: Image.Image) -> np.ndarray:
-    scale = ANALYSIS_HEIGHT / image.height
-    if scale < 1:
-        image = image.resize((max(int(image.width * scale), 1), ANALYSIS_HEIGHT), Image.BILINEAR)
-    return np.asarray(image)
-
-
-def verify_faces(*, selfie: bytes, reference: bytes | None):
-    """One frontal face with open eyes; where a portrait is on record, the same person."""
-    from portal.accounts.face import FaceResult
-
-    try:
-        selfie_rgb = _analysis_rgb(decode_image(selfie, reencode=False).image)
-    except Exception:
-        return FaceResult(False, MESSAGES["unreadable"][0] + " / " + MESSAGES["unreadable"][1])
-    faces = find_faces(selfie_rgb)
-    if not faces:
-        return FaceResult(False, "未检测到人脸。 / No face was found.", {"faces": 0})
-    if len(faces) > 1:
-        return FaceResult(False, "画面中只能有一个人。 / Only one person may be in the picture.", {"faces": len(faces)})
-    face = faces[0]
-    points = face.points
-    left_eye, right_eye = points[36:42].mean(axis=0), points[42:48].mean(axis=0)
-    eye_span = float(np.linalg.norm(right_eye - left_eye))
-    yaw = abs(points[30, 0] - (left_eye[0] + right_eye[0]) / 2) / max(eye_span, 1.0)
-    roll = math.degrees(math.atan2(right_eye[1] - left_eye[1], right_eye[0] - left_eye[0]))
-    import cv2
-
-    eyes = eye_metrics(face, cv2.cvtColor(selfie_rgb, cv2.COLOR_RGB2GRAY))
-    metrics = {"faces": 1, "yaw": round(float(yaw), 3), "roll": round(roll, 1), **_plain(eyes)}
-    if yaw > 0.3 or abs(roll) > 20:
-        return FaceResult(False, "请正对镜头。 / Please face the camera.", metrics)
-    if eyes_hidden(eyes):
-        return FaceResult(
-            False, "请睁开双眼，不要遮挡（如墨镜）。 / Open your eyes and uncover them (no sunglasses).", metrics
-        )
-    if reference is None:
-        return FaceResult(True, metrics=metrics)
-    try:
-        reference_rgb = _analysis_rgb(decode_image(reference, reencode=False).image)
-    except Exception:
-        return FaceResult(False, "档案照片无法读取。 / The portrait on record cannot be read.", metrics)
-    reference_faces = find_faces(reference_rgb)
-    if not reference_faces:
-        return FaceResult(False, "档案照片中未检测到人脸。 / No face in the portrait on record.", metrics)
-    distance = float(
-        np.linalg.norm(face_descriptor(selfie_rgb, face) - face_descriptor(reference_rgb, reference_faces[0]))
-    )
-    metrics["distance"] = round(distance, 4)
-    if distance >= MATCH_DISTANCE:
-        return FaceResult(False, "与档案照片不是同一人。 / Not the same person as the portrait on record.", metrics)
-    return FaceResult(True, metrics=metrics)
-
-
 def warm_up() -> None:
     """Load the models now (worker start) rather than on the first photo."""
-    models()
+    faces.models()
     check_photo(_blank_jpeg())
 
 
@@ -629,4 +399,4 @@ def _blank_jpeg() -> bytes:
     return out.getvalue()
 
 
-__all__ = ["CODES", "LIMITS", "PhotoCheckResult", "Problem", "check_photo", "verify_faces", "warm_up"]
+__all__ = ["CODES", "LIMITS", "PhotoCheckResult", "Problem", "check_photo", "warm_up"]

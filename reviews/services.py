@@ -22,9 +22,10 @@ from portal import ratelimit
 from portal.accounts.audit import audit_record
 from portal.accounts.face import get_face_verifier
 from portal.accounts.messaging import message_send
-from portal.accounts.models import MessageChannel, RealNameStatus, User
+from portal.accounts.models import RealNameStatus, User
 from portal.errors import DomainError, NotFoundError
 from portal.images import decode_image
+from portal.queue import enqueue_on_commit
 from reviews import calendar
 from reviews.models import OPEN_STATUSES, Application, ApplicationStatus, Photo, PhotoStatus, TimelineEntry
 
@@ -47,9 +48,7 @@ def _step(application: Application, status: str, note: str = "", *, notify: bool
     if notify and applicant.phone:
         label = ApplicationStatus(status).label
         text = _("[E-licence] Your application: %(status)s.") % {"status": label}
-        message_send(
-            channel=MessageChannel.SMS, recipient=applicant.phone, user=applicant, text=f"{text} {note}".strip()
-        )
+        message_send(recipient=applicant.phone, user=applicant, text=f"{text} {note}".strip())
 
 
 def _due(start: datetime) -> tuple[datetime | None, bool]:
@@ -182,9 +181,7 @@ def photo_upload(*, user: User, application_id, photo: bytes, ip: str | None = N
         application.refresh_from_db()
         _step(application, ApplicationStatus.PHOTO_CHECKING, notify=False)
         audit_record(actor=user, action="photo.uploaded", obj=stored, ip=ip)
-        from reviews.tasks import check_photo
-
-        transaction.on_commit(lambda: check_photo.delay(str(stored.pk)))
+        enqueue_on_commit("reviews.tasks.check_photo", str(stored.pk))
     return stored
 
 

@@ -47,7 +47,7 @@ def cutout() -> Cutout:
     import cv2
     from skimage import data
 
-    from reviews.photo_checks import find_faces
+    from portal.faces import find_faces
 
     img = data.astronaut()
     mask = np.full(img.shape[:2], cv2.GC_PR_BGD, np.uint8)
@@ -365,7 +365,7 @@ def head_tilted(seed):
 
 
 def _face_box(image: Image.Image):
-    from reviews.photo_checks import find_faces
+    from portal.faces import find_faces
 
     rgb = np.asarray(image)
     face = find_faces(rgb)[0]
@@ -373,7 +373,7 @@ def _face_box(image: Image.Image):
 
 
 def _eyes(image: Image.Image):
-    from reviews.photo_checks import find_faces
+    from portal.faces import find_faces
 
     face = find_faces(np.asarray(image))[0]
     return face.points[36:42].mean(axis=0), face.points[42:48].mean(axis=0)

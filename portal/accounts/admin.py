@@ -3,7 +3,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.accounts import forms, services
 from portal.accounts.models import AuditEntry, Organisation, OutboundMessage, User
 from portal.accounts.validators import normalise_id_number, normalise_phone
+from portal.admin import FindByNumberMixin, ReadOnlyAdmin
 from portal.crypto import lookup_hash
 from portal.errors import DomainError
 from portal.ratelimit import client_ip
@@ -25,45 +25,6 @@ def search_by_personal_number(queryset, term: str):
     if len(number) == 18:
         return queryset.filter(id_number_hash=lookup_hash(number))
     return None
-
-
-class FindByNumberMixin:
-    """A POST form that finds one record by a full ID or mobile number and opens it.
-
-    POST, so the number never enters a URL, a log or the browser history. Subclasses say how to
-    find the record and what to call the page.
-    """
-
-    find_title = _("Find")
-    find_missing = _("Nothing has this number.")
-
-    def find_object(self, number: str):
-        raise NotImplementedError
-
-    def find_url_name(self) -> str:
-        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_find"
-
-    def find_urls(self) -> list:
-        return [path("find/", self.admin_site.admin_view(self.find_view), name=self.find_url_name())]
-
-    def find_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        form = forms.FindPersonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            found = self.find_object(form.cleaned_data["number"].strip())
-            if found is not None:
-                return redirect(
-                    reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_change", args=[found.pk])
-                )
-            form.add_error("number", self.find_missing)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": self.find_title,
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/accounts/find_person.html", context)
 
 
 @admin.register(User)
@@ -169,7 +130,6 @@ class UserAdmin(FindByNumberMixin, BaseUserAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
-        extra_context["find_person_url"] = reverse("admin:accounts_user_find")
         if request.user.has_role("counter_clerk"):
             extra_context["counter_registration_url"] = reverse("admin:accounts_user_counter_registration")
         return super().changelist_view(request, extra_context)
@@ -211,17 +171,6 @@ class OrganisationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Reject selected organisations"), permissions=["change"])
     def reject(self, request, queryset):
         self._decide(request, queryset, False)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEntry)

@@ -3,45 +3,15 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.accounts import selectors, services
 from portal.accounts.models import OrganisationKind
+from portal.api import ERRORS, ErrorSerializer, HasRole, PublicAPIView, validated
 from portal.errors import DomainError
 from portal.images import read_upload
 from portal.ratelimit import client_ip
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    fields = serializers.DictField(required=False)
-
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Bad input: `code` says what"),
-    429: OpenApiResponse(ErrorSerializer, description="Rate limited"),
-}
-
-
-def validated(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class HasStaffRole(BasePermission):
-    """The view's `staff_role` (a supervisor or superuser passes too): checked before any input."""
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.has_role(view.staff_role))
-
-
-class PublicAPIView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list = []  # no session, so no CSRF on these anonymous endpoints
 
 
 # --- auth ----------------------------------------------------------------------------------------
@@ -270,8 +240,8 @@ class StudentsView(APIView):
 
 # --- staff -----------------------------------------------------------------------------------------
 class StaffOrganisationApproveView(APIView):
-    permission_classes = [HasStaffRole]
-    staff_role = "counter_clerk"
+    permission_classes = [HasRole]
+    required_role = "counter_clerk"
 
     @extend_schema(tags=["staff"], request=None, responses={200: OrganisationOut, 403: ERRORS[400]})
     def post(self, request, organisation_id):
@@ -288,8 +258,8 @@ class CounterRegistrationIn(serializers.Serializer):
 
 
 class CounterRegistrationView(APIView):
-    permission_classes = [HasStaffRole]
-    staff_role = "counter_clerk"
+    permission_classes = [HasRole]
+    required_role = "counter_clerk"
 
     @extend_schema(
         tags=["staff"],
@@ -305,11 +275,3 @@ class CounterRegistrationView(APIView):
         data = validated(CounterRegistrationIn, request)
         result = services.counter_registration_create(clerk=request.user, **data, ip=client_ip(request))
         return Response({"id": str(result.user.pk), "activation_code": result.activation_code}, status=201)
-
-
-class HealthView(PublicAPIView):
-    """Liveness for load balancers, and the trivial baseline of bench/verifications.py."""
-
-    @extend_schema(tags=["platform"], responses={200: inline_serializer("Health", {"status": serializers.CharField()})})
-    def get(self, request):
-        return Response({"status": "ok"})

@@ -3,7 +3,6 @@ from django.urls import path
 from portal.accounts import api
 
 urlpatterns = [
-    path("health", api.HealthView.as_view(), name="api-health"),
     path("auth/token", api.TokenView.as_view(), name="api-token"),
     path("accounts/phone-codes", api.PhoneCodeView.as_view(), name="api-phone-codes"),
     path("accounts/register", api.RegisterView.as_view(), name="api-register"),

@@ -12,6 +12,10 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from portal import faces
+from portal.errors import DomainError
+from portal.images import decode_image
+
 
 @dataclass(frozen=True)
 class FaceResult:
@@ -21,14 +25,46 @@ class FaceResult:
 
 
 class LocalFaceVerifier:
-    """Runs the photo checker's face analysis in-process (reviews.photo_checks)."""
+    """In-process verification with the face engine (portal.faces).
+
+    The policy: exactly one face, turned to the camera, eyes open and uncovered, and, where a
+    reference photo is given, the same person as on it.
+    """
+
+    max_yaw = 0.3  # nose offset from the eyes' midpoint, in eye spans
+    max_roll = 20.0  # degrees
 
     def verify(self, *, selfie: bytes, reference: bytes | None) -> FaceResult:
         try:
-            from reviews.photo_checks import verify_faces  # built with the photo-checks issue
-        except ImportError:
-            return FaceResult(False, str(_("Face verification is not available yet. Please try again later.")))
-        return verify_faces(selfie=selfie, reference=reference)
+            selfie_rgb = faces.analysis_copy(decode_image(selfie, reencode=False).image)
+        except DomainError:
+            return FaceResult(False, str(_("The picture is not a readable JPEG or PNG image.")))
+        found = faces.find_faces(selfie_rgb)
+        if not found:
+            return FaceResult(False, str(_("No face was found.")), {"faces": 0})
+        if len(found) > 1:
+            return FaceResult(False, str(_("Only one person may be in the picture.")), {"faces": len(found)})
+        face = found[0]
+        eyes = faces.eye_metrics(face, faces.grey(selfie_rgb))
+        metrics = {"faces": 1, "yaw": round(face.yaw, 3), "roll": round(face.roll_degrees, 1), **faces.json_safe(eyes)}
+        if face.yaw > self.max_yaw or abs(face.roll_degrees) > self.max_roll:
+            return FaceResult(False, str(_("Please face the camera.")), metrics)
+        if faces.eyes_hidden(eyes):
+            return FaceResult(False, str(_("Open your eyes and uncover them (no sunglasses).")), metrics)
+        if reference is None:
+            return FaceResult(True, metrics=metrics)
+        try:
+            reference_rgb = faces.analysis_copy(decode_image(reference, reencode=False).image)
+        except DomainError:
+            return FaceResult(False, str(_("The photo on record cannot be read.")), metrics)
+        reference_faces = faces.find_faces(reference_rgb)
+        if not reference_faces:
+            return FaceResult(False, str(_("There is no face in the photo on record.")), metrics)
+        distance = faces.distance(selfie_rgb, face, reference_rgb, reference_faces[0])
+        metrics["distance"] = round(distance, 4)
+        if distance >= faces.MATCH_DISTANCE:
+            return FaceResult(False, str(_("Not the same person as the photo on record.")), metrics)
+        return FaceResult(True, metrics=metrics)
 
 
 class HttpFaceVerifier:

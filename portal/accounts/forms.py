@@ -103,7 +103,3 @@ class CounterRegistrationForm(forms.Form):
     id_number = forms.CharField(label=_("Resident ID number"), max_length=18)
     name = forms.CharField(label=_("Real name"), max_length=64)
     phone = forms.CharField(label=_("Mobile number"), max_length=20)
-
-
-class FindPersonForm(forms.Form):
-    number = forms.CharField(label=_("Full ID number or mobile number"), max_length=24)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.crypto import EncryptedTextField, lookup_hash
 from portal.masking import mask_id_number, mask_phone
+from portal.models import AppendOnlyModel
 
 
 class RealNameStatus(models.TextChoices):
@@ -25,7 +26,6 @@ class RegisteredVia(models.TextChoices):
     ONLINE = "online", _("Online")
     COUNTER = "counter", _("At a counter")
     DRIVING_SCHOOL = "driving_school", _("By a driving school")
-    STAFF = "staff", _("Created by staff")
 
 
 class PortalUserManager(UserManager):
@@ -211,7 +211,6 @@ class ActivationCode(models.Model):
 
 class MessageChannel(models.TextChoices):
     SMS = "sms", _("SMS")
-    EMAIL = "email", _("E-mail")
 
 
 class MessageStatus(models.TextChoices):
@@ -222,12 +221,11 @@ class MessageStatus(models.TextChoices):
 
 
 class OutboundMessage(models.Model):
-    """An SMS or e-mail waiting for the worker. Recipient and text are encrypted: tasks get the id."""
+    """An SMS waiting for the worker. Recipient and text are encrypted: tasks get the id."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    channel = models.CharField(max_length=8, choices=MessageChannel.choices)
+    channel = models.CharField(max_length=8, choices=MessageChannel.choices, default=MessageChannel.SMS)
     recipient = EncryptedTextField()
-    subject = models.CharField(max_length=200, blank=True)
     text = EncryptedTextField()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     status = models.CharField(max_length=8, choices=MessageStatus.choices, default=MessageStatus.PENDING)
@@ -243,7 +241,7 @@ class OutboundMessage(models.Model):
         return f"{self.channel} {self.status} {self.created_at:%Y-%m-%d %H:%M}"
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnlyModel):
     """Append-only record of every state change (X2): the product offers no way to edit one."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -265,23 +263,3 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("audit entries are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("audit entries are append-only")
-
-
-class RateCounter(models.Model):
-    key = models.CharField(max_length=128)
-    window = models.BigIntegerField(help_text="start of the window, seconds since the epoch")
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["key", "window"], name="ratecounter_key_window")]
-
-    def __str__(self) -> str:
-        return f"{self.key}@{self.window}: {self.count}"

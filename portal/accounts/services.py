@@ -30,7 +30,6 @@ from portal.accounts.models import (
     AccountKind,
     ActivationCode,
     CodePurpose,
-    MessageChannel,
     OneTimeCode,
     Organisation,
     OrganisationKind,
@@ -163,7 +162,6 @@ def phone_code_request(*, phone: str, purpose: str = CodePurpose.REGISTER, ip: s
     with transaction.atomic():
         code = _code_issue(purpose=purpose, phone=phone)
         message_send(
-            channel=MessageChannel.SMS,
             recipient=phone,
             text=_("[E-licence] Your verification code is %(code)s. It expires in 10 minutes. Do not share it.")
             % {"code": code},
@@ -269,7 +267,6 @@ def password_reset_request(*, username: str, ip: str) -> None:
     with transaction.atomic():
         code = _code_issue(purpose=CodePurpose.PASSWORD_RESET, phone=user.phone)
         message_send(
-            channel=MessageChannel.SMS,
             recipient=user.phone,
             user=user,
             text=_("[E-licence] Your password reset code is %(code)s. It expires in 10 minutes. Do not share it.")
@@ -292,7 +289,6 @@ def password_reset_confirm(*, username: str, code: str, new_password: str, ip: s
         Token.objects.filter(user=user).delete()  # API tokens die with the old password; sessions too
         audit_record(actor=user, action="password_reset.completed", obj=user, ip=ip)
         message_send(
-            channel=MessageChannel.SMS,
             recipient=user.phone,
             user=user,
             text=_("[E-licence] Your password was changed. If this was not you, call the service hotline."),
@@ -469,7 +465,6 @@ def organisation_decide(*, staff: User, organisation_id, approve: bool, ip: str 
         organisation.refresh_from_db()
         audit_record(actor=staff, action=f"organisation.{target}", obj=organisation, ip=ip)
         message_send(
-            channel=MessageChannel.SMS,
             recipient=organisation.contact_phone,
             text=(
                 _("[E-licence] %(name)s was approved: its members can now verify e-licences.")

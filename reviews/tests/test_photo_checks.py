@@ -1,5 +1,5 @@
 """The photo checker: every code of photo-rules.md appears on a photo made to show it and not on a
-clean photo; bad files never crash it; the `local` face verifier accepts and refuses correctly."""
+clean photo; bad files never crash it."""
 
 import io
 import json
@@ -11,7 +11,7 @@ from django.core.management import call_command
 from PIL import Image
 
 from reviews import photo_checks
-from reviews.photo_checks import CODES, LIMITS, check_photo, verify_faces
+from reviews.photo_checks import CODES, LIMITS, check_photo
 from tests import photoset
 
 CLEAN_SEEDS = (1, 2, 7)
@@ -37,11 +37,10 @@ def test_code_appears_on_a_photo_made_to_show_it(code):
     assert json.dumps(result.as_dict())  # every value is JSON-serialisable
 
 
-@pytest.mark.parametrize("code", CODES)
-def test_code_does_not_appear_on_clean_photos(code, clean_photos):
+def test_no_code_appears_on_clean_photos(clean_photos):
     for sample in clean_photos:
         result = check_photo(sample.data, now=photoset.NOW)
-        assert code not in result.codes, (sample.name, result.codes, result.metrics)
+        assert result.codes == [], (sample.name, result.codes, result.metrics)
 
 
 def test_clean_photo_is_clean_and_measured(clean_photos):
@@ -151,10 +150,6 @@ def test_exif_orientation_is_applied():
     assert result.clean, result.codes
 
 
-def test_models_load_once_per_process():
-    assert photo_checks.models() is photo_checks.models()
-
-
 # --- the command ---------------------------------------------------------------------------------
 def test_check_photo_command_prints_one_json_line_per_file(tmp_path, capsys):
     good = tmp_path / "good.jpg"
@@ -167,40 +162,3 @@ def test_check_photo_command_prints_one_json_line_per_file(tmp_path, capsys):
     assert lines[0]["problems"] == [] and lines[0]["metrics"]["faces"] == 1
     assert lines[1]["problems"] == ["unreadable"]
     assert "error" in lines[2]
-
-
-# --- the local face verifier ----------------------------------------------------------------------
-def _other_person() -> bytes:
-    import cv2
-    from skimage import data
-
-    face = (data.lfw_subset()[0] * 255).astype(np.uint8)
-    big = cv2.resize(face, (300, 300), interpolation=cv2.INTER_CUBIC)
-    out = io.BytesIO()
-    Image.fromarray(np.repeat(big[..., None], 3, axis=2)).save(out, format="JPEG")
-    return out.getvalue()
-
-
-def test_verifier_accepts_one_frontal_face_with_open_eyes():
-    result = verify_faces(selfie=photoset.good(4).data, reference=None)
-    assert result.verified, result
-
-
-def test_verifier_accepts_the_same_person_as_the_portrait_on_record():
-    result = verify_faces(selfie=photoset.good(4).data, reference=photoset.good(9).data)
-    assert result.verified and result.metrics["distance"] < photo_checks.MATCH_DISTANCE
-
-
-def test_verifier_refuses_another_person():
-    result = verify_faces(selfie=_other_person(), reference=photoset.good(9).data)
-    assert not result.verified and result.metrics["distance"] >= photo_checks.MATCH_DISTANCE
-
-
-@pytest.mark.parametrize(
-    "make",
-    [photoset.no_face, photoset.multiple_faces, photoset.eyes_not_visible, photoset.unreadable],
-    ids=["no face", "two faces", "eyes covered", "unreadable"],
-)
-def test_verifier_refuses(make):
-    sample = make(0) if make is not photoset.eyes_not_visible else make(1)
-    assert not verify_faces(selfie=sample.data, reference=None).verified

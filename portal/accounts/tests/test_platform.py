@@ -83,7 +83,7 @@ def test_audit_admin_is_read_only_and_for_supervisors(client, supervisor, review
 
 @pytest.mark.django_db
 def test_message_delivery_is_idempotent(django_capture_on_commit_callbacks):
-    message = message_send(channel="sms", recipient="13900000001", text="hello")
+    message = message_send(recipient="13900000001", text="hello")
     assert message_deliver(message_id=str(message.pk)) is True
     assert message_deliver(message_id=str(message.pk)) is False
     assert sms.outbox == [{"to": "13900000001", "text": "hello"}]
@@ -95,7 +95,7 @@ def test_file_sms_backend_writes_json_lines(settings, tmp_path):
     settings.SMS_BACKEND = "file"
     settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
     for text in ("一", "two"):
-        message_deliver(message_id=str(message_send(channel="sms", recipient="13900000001", text=text).pk))
+        message_deliver(message_id=str(message_send(recipient="13900000001", text=text).pk))
     lines = [json.loads(line) for line in (tmp_path / "sms.jsonl").read_text().splitlines()]
     assert lines == [{"to": "13900000001", "text": "一"}, {"to": "13900000001", "text": "two"}]
 

@@ -1,0 +1,69 @@
+"""Building blocks of every app's staff console: read-only record admins, find-by-full-number."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by services (audit, verifications, applications): staff look, never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class FindByNumberForm(forms.Form):
+    number = forms.CharField(label=_("Full ID number or mobile number"), max_length=24)
+
+
+class FindByNumberMixin:
+    """A POST form that finds one record by a full ID or mobile number and opens it.
+
+    POST, so the number never enters a URL, a log or the browser history. Subclasses say how to
+    find the record (`find_object`) and what to call the page; the change list links to it as
+    `find_url`.
+    """
+
+    find_title = _("Find")
+    find_missing = _("Nothing has this number.")
+
+    def find_object(self, number: str):
+        raise NotImplementedError
+
+    def find_url_name(self) -> str:
+        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_find"
+
+    def find_urls(self) -> list:
+        return [path("find/", self.admin_site.admin_view(self.find_view), name=self.find_url_name())]
+
+    def find_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = FindByNumberForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            found = self.find_object(form.cleaned_data["number"].strip())
+            if found is not None:
+                opts = self.model._meta
+                return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[found.pk]))
+            form.add_error("number", self.find_missing)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": self.find_title,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/find_by_number.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "find_url": reverse(f"admin:{self.find_url_name()}")}
+        return super().changelist_view(request, extra_context)

@@ -1,0 +1,215 @@
+"""The face engine: detection, landmarks, eye measures and same-person distance. Pure and offline.
+
+Used by the ID-photo rules (reviews.photo_checks) and by the face verifiers (portal.accounts.face);
+it measures, they decide. The models ship in packages: dlib's HOG face detector and 68-point
+landmark predictor (`face_recognition_models`), dlib's ResNet face descriptor, and OpenCV 4.x's
+Haar eye cascade. They load once per process (`models()`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from PIL import Image
+
+ANALYSIS_HEIGHT = 480  # faces are analysed on a copy this tall: fast, and big enough for landmarks
+DETECTION_HEIGHT = 320  # HOG finds faces of 80 px and more: at this height, heads down to a quarter of it
+EYE_OPENNESS_MIN = 0.17  # eye aspect ratio from landmarks
+EYE_DARKNESS_MIN = 0.45  # eye region luminance / cheek luminance
+MATCH_DISTANCE = 0.6  # dlib ResNet descriptor: the same person below this Euclidean distance
+
+
+@dataclass(frozen=True)
+class Models:
+    detector: object
+    landmarks: object
+    descriptor: object
+    eye_cascade: object
+
+
+_model_lock = threading.Lock()
+
+
+@cache
+def _load_models() -> Models:
+    import cv2
+    import dlib
+    import face_recognition_models as frm
+
+    return Models(
+        detector=dlib.get_frontal_face_detector(),
+        landmarks=dlib.shape_predictor(frm.pose_predictor_model_location()),
+        descriptor=dlib.face_recognition_model_v1(frm.face_recognition_model_location()),
+        eye_cascade=cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_eye_tree_eyeglasses.xml"),
+    )
+
+
+def models() -> Models:
+    with _model_lock:  # dlib objects are built once even when threads race for the first photo
+        return _load_models()
+
+
+def json_safe(value):
+    """Measurements as plain JSON values (numpy numbers become float/int, rounded)."""
+    if isinstance(value, float | np.floating):
+        return round(float(value), 4)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, tuple | list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    return value
+
+
+def analysis_copy(image: Image.Image) -> np.ndarray:
+    """An RGB array no taller than ANALYSIS_HEIGHT, on which faces are found and measured."""
+    scale = ANALYSIS_HEIGHT / image.height
+    if scale < 1:
+        image = image.resize((max(int(image.width * scale), 1), ANALYSIS_HEIGHT), Image.BILINEAR)
+    return np.asarray(image)
+
+
+def grey(rgb: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+@dataclass
+class Face:
+    box: tuple[int, int, int, int]  # left, top, right, bottom in analysis pixels
+    score: float
+    points: np.ndarray  # 68 × 2 landmarks in analysis pixels
+    shape: object  # dlib full_object_detection, for the descriptor
+
+    @property
+    def height(self) -> int:
+        return self.box[3] - self.box[1]
+
+    @property
+    def eye_centres(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.points[36:42].mean(axis=0), self.points[42:48].mean(axis=0)
+
+    @property
+    def eye_span(self) -> float:
+        left, right = self.eye_centres
+        return float(np.linalg.norm(right - left))
+
+    @property
+    def roll_degrees(self) -> float:
+        """Head tilt: the angle of the line through the eyes."""
+        left, right = self.eye_centres
+        return math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
+
+    @property
+    def yaw(self) -> float:
+        """Head turn: how far the nose tip is from the eyes' midpoint, in eye spans."""
+        left, right = self.eye_centres
+        return float(abs(self.points[30, 0] - (left[0] + right[0]) / 2) / max(self.eye_span, 1.0))
+
+
+def find_faces(rgb: np.ndarray) -> list[Face]:
+    """Faces in an RGB array (analysis size), largest first. Detection runs on a smaller copy."""
+    import cv2
+    import dlib
+
+    m = models()
+    factor = min(DETECTION_HEIGHT / rgb.shape[0], 1.0)
+    small = rgb if factor == 1.0 else cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    detections, scores, _ = m.detector.run(small, 0, 0)
+    # No face, or only small ones (a group photo, a head far away): look again at twice the size,
+    # where small faces score reliably.
+    if not detections or max(d.height() for d in detections) < 100:
+        detections, scores, _ = m.detector.run(small, 1, 0)
+    faces = []
+    for found, score in zip(detections, scores, strict=True):
+        rect = dlib.rectangle(
+            round(found.left() / factor),
+            round(found.top() / factor),
+            round(found.right() / factor),
+            round(found.bottom() / factor),
+        )
+        shape = m.landmarks(rgb, rect)
+        points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+        faces.append(Face((rect.left(), rect.top(), rect.right(), rect.bottom()), float(score), points, shape))
+    faces.sort(key=lambda f: f.height, reverse=True)
+    # A real second face is a sizeable, confident detection, not a pattern on clothing.
+    if faces:
+        main = faces[0]
+        faces = [main] + [f for f in faces[1:] if f.score > 0.3 and f.height >= 0.35 * main.height]
+    return faces
+
+
+def region(gray: np.ndarray, x0, y0, x1, y1) -> np.ndarray:
+    """The part of an image inside a box, clipped to the image (empty when nothing is left)."""
+    h, w = gray.shape
+    x0, x1 = max(int(x0), 0), min(int(x1), w)
+    y0, y1 = max(int(y0), 0), min(int(y1), h)
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros((0, 0), gray.dtype)
+    return gray[y0:y1, x0:x1]
+
+
+def _eye_aspect_ratio(eye: np.ndarray) -> float:
+    width = np.linalg.norm(eye[0] - eye[3])
+    if width == 0:
+        return 0.0
+    return float((np.linalg.norm(eye[1] - eye[5]) + np.linalg.norm(eye[2] - eye[4])) / (2 * width))
+
+
+def eye_metrics(face: Face, gray: np.ndarray) -> dict:
+    """Open (landmarks), not covered (eye regions against the cheeks), and seen by the Haar cascade."""
+    points = face.points
+    left_eye, right_eye = face.eye_centres
+    openness = min(_eye_aspect_ratio(points[36:42]), _eye_aspect_ratio(points[42:48]))
+    eye_span = face.eye_span
+    eye_boxes = [
+        region(gray, c[0] - 0.3 * eye_span, c[1] - 0.18 * eye_span, c[0] + 0.3 * eye_span, c[1] + 0.18 * eye_span)
+        for c in (left_eye, right_eye)
+    ]
+    cheek_y = (points[29, 1] + points[33, 1]) / 2
+    cheeks = [
+        region(
+            gray,
+            points[i, 0] - 0.12 * eye_span,
+            cheek_y - 0.1 * eye_span,
+            points[i, 0] + 0.12 * eye_span,
+            cheek_y + 0.1 * eye_span,
+        )
+        for i in (40, 47)
+    ]
+    cheek = np.concatenate([c.ravel() for c in cheeks]) if all(c.size for c in cheeks) else np.array([1.0])
+    eyes = np.concatenate([e.ravel() for e in eye_boxes]) if all(e.size for e in eye_boxes) else np.array([0.0])
+    upper = region(gray, face.box[0], face.box[1], face.box[2], points[30, 1])
+    haar_eyes = 0
+    if upper.size:
+        import cv2
+
+        # The cascade's cost grows with the area: a 128-px-wide upper face keeps eyes at about 25 px.
+        factor = 128 / upper.shape[1]
+        upper = cv2.resize(upper, (128, max(int(upper.shape[0] * factor), 1)), interpolation=cv2.INTER_AREA)
+        haar_eyes = len(models().eye_cascade.detectMultiScale(upper, 1.1, 3, minSize=(12, 12)))
+    return {
+        "eye_openness": openness,
+        "eye_darkness": float(eyes.mean() / max(cheek.mean(), 1.0)),
+        "haar_eyes": haar_eyes,
+    }
+
+
+def eyes_hidden(eyes: dict) -> bool:
+    # Open eyes are found by the cascade; closed lids, dark glasses and covers are not.
+    return eyes["eye_openness"] < EYE_OPENNESS_MIN or eyes["eye_darkness"] < EYE_DARKNESS_MIN or eyes["haar_eyes"] == 0
+
+
+def descriptor(rgb: np.ndarray, face: Face) -> np.ndarray:
+    return np.array(models().descriptor.compute_face_descriptor(rgb, face.shape))
+
+
+def distance(rgb_a: np.ndarray, face_a: Face, rgb_b: np.ndarray, face_b: Face) -> float:
+    """How far apart two faces are; below MATCH_DISTANCE they are the same person."""
+    return float(np.linalg.norm(descriptor(rgb_a, face_a) - descriptor(rgb_b, face_b)))
