@@ -30,12 +30,12 @@ DB = "elicence_bench"
 SETUP = r"""
 import json
 from conftest import make_person, make_organisation, make_elicence
-from licences.services import elicence_qr
+from licences.services import elicence_qr_issue
 from rest_framework.authtoken.models import Token
 citizen = make_person(name="张三")
 elicence = make_elicence(citizen)
 police = make_person(name="李警官", organisation=make_organisation("police"))
-print(json.dumps({"token": elicence_qr(elicence=elicence).token, "police": Token.objects.create(user=police).key}))
+print(json.dumps({"token": elicence_qr_issue(elicence=elicence).token, "police": Token.objects.create(user=police).key}))
 """
 
 

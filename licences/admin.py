@@ -3,13 +3,13 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from licences import services
+from licences import selectors, services
 from licences.models import ELicence, Licence, Share, Verification
-from portal.accounts.models import User
+from portal.accounts import selectors as account_selectors
 from portal.accounts.validators import normalise_id_number
 from portal.admin import FindByNumberMixin, ReadOnlyAdmin
-from portal.crypto import lookup_hash
 from portal.errors import DomainError
+from portal.forms import ServiceModelForm
 from portal.ratelimit import client_ip
 
 EDITABLE = [
@@ -28,8 +28,25 @@ EDITABLE = [
 ]
 
 
+class LicenceAdminForm(ServiceModelForm):
+    """Checked by the register's own rules (`licence_clean`), so a refused edit shows on the form."""
+
+    class Meta:
+        model = Licence
+        fields = EDITABLE
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            services.licence_clean({**cleaned, "file_number": self.instance.file_number})
+        except DomainError as exc:
+            self.add_domain_error(exc)
+        return cleaned
+
+
 @admin.register(Licence)
 class LicenceAdmin(FindByNumberMixin, admin.ModelAdmin):
+    form = LicenceAdminForm
     find_title = _("Find licence")
     find_missing = _("No licence has this number.")
     list_display = [
@@ -70,22 +87,19 @@ class LicenceAdmin(FindByNumberMixin, admin.ModelAdmin):
         """Through the service, so a change of classes, validity or issuer invalidates the e-licence."""
         data = {field: form.cleaned_data[field] for field in EDITABLE}
         data["file_number"] = obj.file_number
-        try:
-            services.licence_upsert(actor=request.user, number=obj.number, data=data, ip=client_ip(request))
-        except DomainError as exc:
-            messages.error(request, str(exc.detail))
+        services.licence_upsert(actor=request.user, number=obj.number, data=data, ip=client_ip(request))
 
     def get_urls(self):
         return [*self.find_urls(), *super().get_urls()]
 
     def find_object(self, number: str):
-        return Licence.objects.filter(number_hash=lookup_hash(normalise_id_number(number))).first()
+        return selectors.licence_by_number(normalise_id_number(number))
 
     @admin.action(description=_("Issue the e-licence to its holder (testing)"), permissions=["change"])
     def issue_elicence(self, request, queryset):
         for licence in queryset:
-            holder = User.objects.filter(id_number_hash=licence.number_hash, is_active=True).first()
-            if holder is None:
+            holder = account_selectors.user_by_id_number(licence.number)
+            if holder is None or not holder.is_active:
                 self.message_user(request, f"{licence}: {_('no active account has this ID number')}", messages.WARNING)
                 continue
             try:

@@ -83,6 +83,21 @@ class Licence(models.Model):
     def has_portrait(self) -> bool:
         return bool(self.portrait)
 
+    @property
+    def is_overdue(self) -> bool:
+        """Past the end of its validity: overdue for renewal (换证)."""
+        return self.valid_until is not None and self.valid_until < timezone.localdate()
+
+    @property
+    def paper_required(self) -> bool:
+        """Detained: the paper licence is required for traffic business until it is returned."""
+        return self.status == LicenceStatus.DETAINED
+
+    @property
+    def qr_colour(self) -> str:
+        """As on 12123: red when points reach 12, the licence is overdue for renewal, or it is detained."""
+        return "red" if self.points >= 12 or self.is_overdue or self.paper_required else "green"
+
 
 class ELicenceState(models.TextChoices):
     VALID = "valid", _("Valid")
@@ -126,6 +141,10 @@ class ELicence(models.Model):
     @property
     def is_valid(self) -> bool:
         return self.state == ELicenceState.VALID
+
+    @property
+    def paper_required(self) -> bool:
+        return self.is_valid and self.licence.paper_required
 
 
 class QRCode(models.Model):
@@ -190,4 +209,9 @@ class Verification(AppendOnlyModel):
         ordering = ["-checked_at"]
 
     def __str__(self) -> str:
-        return f"{self.checked_at:%Y-%m-%d %H:%M} {self.method} {'valid' if self.valid else self.reason}"
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {self.method} {self.result}"
+
+    @property
+    def result(self) -> str:
+        """`valid`, or the reason it was not."""
+        return "valid" if self.valid else self.reason

@@ -19,7 +19,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from licences.links import share_url
 from licences.models import Licence, Share
+from portal.responses import private_file
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -143,3 +145,17 @@ def receipt_pdf(*, signed: dict) -> bytes:
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def share_pdf_response(request, share: Share):
+    """The shared copy as a PDF download, for its holder only (the caller has checked that)."""
+    licence = share.elicence.licence
+    portrait = licence.portrait.read() if licence.has_portrait else None
+    content = share_pdf(share=share, verify_url=share_url(request, share.code), portrait=portrait)
+    return private_file(
+        content, content_type="application/pdf", filename=f"elicence-share-{share.code}.pdf", inline=False
+    )
+
+
+def receipt_pdf_response(signed: dict, filename: str):
+    return private_file(receipt_pdf(signed=signed), content_type="application/pdf", filename=filename, inline=False)

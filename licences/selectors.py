@@ -1,54 +1,76 @@
-from datetime import date
+"""Reads of the licence register, e-licences, shares and verifications."""
 
-from licences.models import ELicence, Licence, Verification
-from licences.services import paper_required, qr_colour
+from django.utils.translation import gettext as _
 
-
-def _iso(value):
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def licence_payload(licence: Licence) -> dict:
-    """`GET licence` (api.md): the holder's own record, with the numbers masked."""
-    return {
-        "number_masked": licence.number_masked,
-        "name": licence.name,
-        "sex": licence.sex,
-        "birth_date": _iso(licence.birth_date),
-        "nationality": licence.nationality,
-        "address": licence.address,
-        "first_issued_on": _iso(licence.first_issued_on),
-        "classes": licence.classes,
-        "valid_from": _iso(licence.valid_from),
-        "valid_until": _iso(licence.valid_until),
-        "issuing_authority": licence.issuing_authority,
-        "file_number_masked": licence.file_number_masked,
-        "status": licence.status,
-        "points": licence.points,
-        "has_portrait": licence.has_portrait,
-    }
+from licences.models import ELicence, ELicenceState, Licence, QRCode, Share, Verification
+from portal.accounts.models import User
+from portal.crypto import lookup_hash
+from portal.errors import NotFoundError
 
 
-def elicence_payload(elicence: ELicence) -> dict:
-    licence = elicence.licence
-    return {
-        "id": str(elicence.pk),
-        "state": elicence.state,
-        "invalid_reason": elicence.invalid_reason or None,
-        "paper_required": elicence.is_valid and paper_required(licence),
-        "issued_at": elicence.issued_at.isoformat(),
-        "qr_colour": qr_colour(licence),
-        **licence_payload(licence),
-    }
+def licence_by_number(number: str) -> Licence | None:
+    """The record of a full licence number (the holder's ID number), matched through its keyed hash."""
+    return Licence.objects.filter(number_hash=lookup_hash(number)).first()
 
 
-def verification_payload(verification: Verification) -> dict:
-    organisation = verification.organisation
-    return {
-        "at": verification.checked_at.isoformat(),
-        "organisation": organisation.name if organisation else None,
-        "organisation_kind": organisation.kind if organisation else None,
-        "method": verification.method,
-        "purpose": verification.purpose,
-        "result": "valid" if verification.valid else verification.reason,
-    }
+def licence_for_user(user: User) -> Licence | None:
+    """The record whose number is the user's ID number."""
+    if not user.is_authenticated or not user.id_number_hash:
+        return None
+    return Licence.objects.filter(number_hash=user.id_number_hash).first()
+
+
+def elicence_current_for(user: User) -> ELicence | None:
+    """The user's current e-licence: the valid one, else the newest."""
+    if not user.is_authenticated:
+        return None
+    mine = ELicence.objects.filter(holder=user).select_related("licence").order_by("-issued_at")
+    return mine.filter(state=ELicenceState.VALID).first() or mine.first()
+
+
+def elicence_current_for_or_404(user: User) -> ELicence:
+    elicence = elicence_current_for(user)
+    if elicence is None:
+        raise NotFoundError("not_found", _("You have no e-licence."))
+    return elicence
+
+
+def elicence_by_id(elicence_id) -> ELicence | None:
+    return ELicence.objects.select_related("licence").filter(pk=elicence_id).first()
+
+
+def qr_code_by_code(code: str) -> QRCode | None:
+    return QRCode.objects.select_related("elicence__licence").filter(code=code).first()
+
+
+def share_by_code(code: str) -> Share | None:
+    return Share.objects.select_related("elicence__licence").filter(code=code).first()
+
+
+def share_of_holder(*, user: User, share_id) -> Share:
+    """One of the user's own shared copies; anyone else's is 'not found' (X3)."""
+    share = Share.objects.select_related("elicence__licence").filter(pk=share_id, elicence__holder=user).first()
+    if share is None:
+        raise NotFoundError("not_found", _("Not found."))
+    return share
+
+
+def shares_of_holder(user: User) -> list[Share]:
+    """The copies shared from the user's current e-licence, newest first."""
+    elicence = elicence_current_for(user)
+    return list(elicence.shares.all()) if elicence else []
+
+
+def verifications_for_holder(user: User, *, limit: int = 200):
+    """The checks of the user's e-licences (L5), newest first."""
+    return (Verification.objects.filter(elicence__holder=user).select_related("organisation").order_by("-checked_at"))[
+        :limit
+    ]
+
+
+def verification_for_receipt(verification_id) -> Verification | None:
+    return (
+        Verification.objects.select_related("elicence__licence", "organisation", "verifier")
+        .filter(pk=verification_id)
+        .first()
+    )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from licences import tokens
+from licences import selectors, tokens
 from licences.models import (
     VEHICLE_CLASSES,
     ELicence,
@@ -30,6 +30,7 @@ from portal.accounts.messaging import message_send
 from portal.accounts.models import OrganisationKind, User
 from portal.accounts.validators import clean_id_number
 from portal.crypto import lookup_hash
+from portal.dates import field_error, parse_iso_date
 from portal.errors import DomainError, NotFoundError
 from portal.images import decode_image
 from portal.masking import mask_id_number, mask_name
@@ -45,65 +46,47 @@ SHARE_MAX_DAYS = 30
 
 
 # --- L1: the register -----------------------------------------------------------------------------
-def _field_error(field: str, message: str) -> DomainError:
-    return DomainError("invalid", message, fields={field: [message]})
-
-
-def _date(data: dict, field: str, *, required: bool = True) -> date | None:
-    value = data.get(field)
-    if value in (None, ""):
-        if required:
-            raise _field_error(field, _("This field is required."))
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise _field_error(field, _("Enter a date as YYYY-MM-DD.")) from None
-
-
 def licence_clean(data: dict) -> dict:
     """Validate one licence record (as `GET licence` with full numbers); raise on the first problem."""
     text = {k: (str(v).strip() if isinstance(v, str | int) else v) for k, v in data.items()}
     cleaned: dict = {}
     for field in ("name", "address", "issuing_authority", "file_number"):
         if not text.get(field):
-            raise _field_error(field, _("This field is required."))
+            raise field_error(field, _("This field is required."))
         cleaned[field] = text[field]
     cleaned["nationality"] = text.get("nationality") or "中国"
     sex = (text.get("sex") or "").upper()
     sex = {"男": "M", "女": "F"}.get(text.get("sex") or "", sex)
     if sex not in ("M", "F"):
-        raise _field_error("sex", _("Sex must be M or F."))
+        raise field_error("sex", _("Sex must be M or F."))
     cleaned["sex"] = sex
     raw_classes = data.get("classes")
     if isinstance(raw_classes, str):
         raw_classes = raw_classes.replace(",", " ").replace("，", " ").split()
     if not isinstance(raw_classes, list) or not raw_classes:
-        raise _field_error("classes", _("Give at least one vehicle class."))
+        raise field_error("classes", _("Give at least one vehicle class."))
     classes = [str(c).strip().upper() for c in raw_classes]
     unknown = [c for c in classes if c not in VEHICLE_CLASSES]
     if unknown:
-        raise _field_error("classes", _("Unknown vehicle classes: %(codes)s.") % {"codes": ", ".join(unknown)})
+        raise field_error("classes", _("Unknown vehicle classes: %(codes)s.") % {"codes": ", ".join(unknown)})
     cleaned["classes"] = sorted(set(classes), key=VEHICLE_CLASSES.index)
     for field in ("birth_date", "first_issued_on", "valid_from"):
-        cleaned[field] = _date(text, field)
-    cleaned["valid_until"] = _date(text, "valid_until", required=False)
+        cleaned[field] = parse_iso_date(text.get(field), field=field)
+    cleaned["valid_until"] = parse_iso_date(text.get("valid_until"), field="valid_until", required=False)
     if cleaned["valid_until"] and cleaned["valid_until"] <= cleaned["valid_from"]:
-        raise _field_error("valid_until", _("The validity must end after it starts."))
+        raise field_error("valid_until", _("The validity must end after it starts."))
     if cleaned["first_issued_on"] < cleaned["birth_date"]:
-        raise _field_error("first_issued_on", _("The first issue date is before the birth date."))
+        raise field_error("first_issued_on", _("The first issue date is before the birth date."))
     status = text.get("status") or LicenceStatus.NORMAL
     if status not in LicenceStatus.values:
-        raise _field_error("status", _("Unknown status: %(status)s.") % {"status": status})
+        raise field_error("status", _("Unknown status: %(status)s.") % {"status": status})
     cleaned["status"] = status
     try:
         points = int(text.get("points") or 0)
     except (TypeError, ValueError):
-        raise _field_error("points", _("Points must be a whole number from 0 to 12.")) from None
+        raise field_error("points", _("Points must be a whole number from 0 to 12.")) from None
     if not 0 <= points <= 12:
-        raise _field_error("points", _("Points must be a whole number from 0 to 12."))
+        raise field_error("points", _("Points must be a whole number from 0 to 12."))
     cleaned["points"] = points
     return cleaned
 
@@ -114,7 +97,7 @@ def licence_upsert(*, actor, number: str, data: dict, portrait: bytes | None = N
     cleaned = licence_clean(data)
     image = decode_image(portrait) if portrait else None
     with transaction.atomic():
-        licence = Licence.objects.select_for_update().filter(number_hash=lookup_hash(number)).first()
+        licence = Licence.objects.select_for_update().filter(number_hash=lookup_hash(number)).first()  # locks the row
         created = licence is None
         if created:
             licence = Licence(number=number, **cleaned)
@@ -145,12 +128,14 @@ def licence_upsert(*, actor, number: str, data: dict, portrait: bytes | None = N
             ip=ip,
         )
         if not created:
-            _apply_changes(licence=licence, material_changed=bool(changed), old_status=old_status, actor=actor)
+            _elicence_follow_licence(
+                licence=licence, material_changed=bool(changed), old_status=old_status, actor=actor
+            )
     return licence, created
 
 
 def licence_set_portrait(*, actor, number: str, portrait: bytes, ip: str | None = None) -> Licence:
-    licence = Licence.objects.filter(number_hash=lookup_hash(clean_id_number(number))).first()
+    licence = selectors.licence_by_number(clean_id_number(number))
     if licence is None:
         raise NotFoundError("not_found", _("Not found."))
     image = decode_image(portrait)
@@ -163,12 +148,12 @@ def licence_set_portrait(*, actor, number: str, portrait: bytes, ip: str | None 
     return licence
 
 
-def _notify(holder: User, text: str) -> None:
+def _holder_notify(holder: User, text: str) -> None:
     if holder.phone:
         message_send(recipient=holder.phone, user=holder, text=text)
 
 
-def _apply_changes(*, licence: Licence, material_changed: bool, old_status: str | None, actor) -> None:
+def _elicence_follow_licence(*, licence: Licence, material_changed: bool, old_status: str | None, actor) -> None:
     """L7: invalidate or mark the e-licence, and tell its holder."""
     elicence = licence.elicences.filter(state=ELicenceState.VALID).select_related("holder").first()
     if elicence is None:
@@ -179,7 +164,7 @@ def _apply_changes(*, licence: Licence, material_changed: bool, old_status: str 
         elicence_invalidate(elicence=elicence, reason=STATUS_INVALIDATES[licence.status], actor=actor)
     elif licence.status == LicenceStatus.DETAINED and old_status != LicenceStatus.DETAINED:
         audit_record(actor=actor, action="elicence.paper_required", obj=elicence)
-        _notify(
+        _holder_notify(
             elicence.holder,
             _("[E-licence] Your licence is detained: show the paper licence for traffic business until returned."),
         )
@@ -215,7 +200,7 @@ def elicence_invalidate(*, elicence: ELicence, reason: str, actor=None) -> bool:
         if not done:
             return False
         audit_record(actor=actor, action="elicence.invalidated", obj=elicence, data={"reason": reason})
-        _notify(elicence.holder, _(MESSAGES_ON_INVALID[reason]))
+        _holder_notify(elicence.holder, _(MESSAGES_ON_INVALID[reason]))
     elicence.refresh_from_db()
     return True
 
@@ -226,44 +211,20 @@ def elicence_issue(*, licence: Licence, holder: User, actor=None, ip: str | None
         raise DomainError("licence_not_holders", _("This licence belongs to someone else."), status=403)
     if licence.status != LicenceStatus.NORMAL:
         raise DomainError("licence_not_eligible", _("An e-licence cannot be issued for a licence in this status."))
-    if licence.valid_until and licence.valid_until < timezone.localdate():
+    if licence.is_overdue:
         raise DomainError("licence_not_eligible", _("The licence has expired."))
     try:
         with transaction.atomic():
             elicence = ELicence.objects.create(licence=licence, holder=holder, licence_version=licence.version)
             audit_record(actor=actor, action="elicence.issued", obj=elicence, data={"version": licence.version}, ip=ip)
-            _notify(holder, _("[E-licence] Your electronic driving licence was issued. Open the portal to show it."))
+            _holder_notify(
+                holder, _("[E-licence] Your electronic driving licence was issued. Open the portal to show it.")
+            )
     except IntegrityError:
         raise DomainError(
             "elicence_already_active", _("An e-licence is already active for this licence."), status=409
         ) from None
     return elicence
-
-
-def elicence_of(user: User) -> ELicence | None:
-    """The user's current e-licence: the valid one, else the newest."""
-    if not user.is_authenticated:
-        return None
-    mine = ELicence.objects.filter(holder=user).select_related("licence").order_by("-issued_at")
-    return mine.filter(state=ELicenceState.VALID).first() or mine.first()
-
-
-def licence_of(user: User) -> Licence | None:
-    if not user.is_authenticated or not user.id_number_hash:
-        return None
-    return Licence.objects.filter(number_hash=user.id_number_hash).first()
-
-
-def paper_required(licence: Licence) -> bool:
-    return licence.status == LicenceStatus.DETAINED
-
-
-def qr_colour(licence: Licence) -> str:
-    """As on 12123: red when points reach 12, the licence is overdue for renewal, or it is detained."""
-    overdue = licence.valid_until is not None and licence.valid_until < timezone.localdate()
-    if licence.points >= 12 or overdue or licence.status == LicenceStatus.DETAINED:
-        return "red"
-    return "green"
 
 
 @dataclass(frozen=True)
@@ -274,7 +235,7 @@ class QRIssue:
     server_time: datetime
 
 
-def elicence_qr(*, elicence: ELicence) -> QRIssue:
+def elicence_qr_issue(*, elicence: ELicence) -> QRIssue:
     if not elicence.is_valid or elicence.licence_version != elicence.licence.version:
         raise DomainError("elicence_not_valid", _("This e-licence is not valid."), status=409)
     now = timezone.now()
@@ -318,8 +279,8 @@ FIELDS_BY_KIND = {
 }
 
 
-def holder_view(licence: Licence, verifier) -> dict:
-    """What this verifier may see (L4): anonymous and unapproved get the masked name only."""
+def holder_fields_for(licence: Licence, verifier) -> dict:
+    """The holder's fields this verifier may see (L4): anonymous and unapproved get the masked name only."""
     organisation = getattr(verifier, "organisation", None) if getattr(verifier, "is_authenticated", False) else None
     fields = FIELDS_BY_KIND.get(organisation.kind, ()) if organisation and organisation.is_approved else ()
     view = {"name_masked": mask_name(licence.name)}
@@ -336,36 +297,42 @@ class VerificationOutcome:
     receipt: dict
 
 
-def _resolve(*, token: str | None, share_code: str | None, now: datetime):
-    """(e-licence or None, share or None, method, reason or None) for what was presented."""
+@dataclass(frozen=True)
+class Presented:
+    """What a verifier presented, resolved: the e-licence (if found), the share, and why it fails (or None)."""
+
+    method: str
+    elicence: ELicence | None = None
+    share: Share | None = None
+    reason: str | None = None
+
+
+def _presented_resolve(*, token: str | None, share_code: str | None, now: datetime) -> Presented:
     if share_code:
-        share = Share.objects.select_related("elicence__licence").filter(code=tokens.normalise_code(share_code)).first()
+        share = selectors.share_by_code(tokens.normalise_code(share_code))
+        method = VerificationMethod.SHARE
         if share is None:
-            return None, None, VerificationMethod.SHARE, "not_found"
-        if share.revoked_at:
-            return share.elicence, share, VerificationMethod.SHARE, "revoked"
-        if share.expires_at <= now:
-            return share.elicence, share, VerificationMethod.SHARE, "expired"
-        return share.elicence, share, VerificationMethod.SHARE, None
+            return Presented(method, reason="not_found")
+        reason = "revoked" if share.revoked_at else "expired" if share.expires_at <= now else None
+        return Presented(method, share.elicence, share, reason)
     token = (token or "").strip()
     if tokens.looks_like_short_code(token):
-        found = QRCode.objects.select_related("elicence__licence").filter(code=tokens.normalise_code(token)).first()
+        found = selectors.qr_code_by_code(tokens.normalise_code(token))
         if found is None:
-            return None, None, VerificationMethod.CODE, "not_found"
+            return Presented(VerificationMethod.CODE, reason="not_found")
         if found.expires_at + timedelta(seconds=tokens.CLOCK_SKEW) < now:
-            return found.elicence, None, VerificationMethod.CODE, "expired"
-        version_ok = found.licence_version == found.elicence.licence_version
-        return found.elicence, None, VerificationMethod.CODE, None if version_ok else "licence_changed"
+            return Presented(VerificationMethod.CODE, found.elicence, reason="expired")
+        changed = found.licence_version != found.elicence.licence_version
+        return Presented(VerificationMethod.CODE, found.elicence, reason="licence_changed" if changed else None)
     try:
         claims = tokens.qr_token_read(token, now=now.timestamp())
     except tokens.TokenError as exc:
-        return None, None, VerificationMethod.QR, exc.reason
-    elicence = ELicence.objects.select_related("licence").filter(pk=claims.elicence_id).first()
+        return Presented(VerificationMethod.QR, reason=exc.reason)
+    elicence = selectors.elicence_by_id(claims.elicence_id)
     if elicence is None:
-        return None, None, VerificationMethod.QR, "not_found"
-    if claims.licence_version != elicence.licence_version:
-        return elicence, None, VerificationMethod.QR, "licence_changed"
-    return elicence, None, VerificationMethod.QR, None
+        return Presented(VerificationMethod.QR, reason="not_found")
+    changed = claims.licence_version != elicence.licence_version
+    return Presented(VerificationMethod.QR, elicence, reason="licence_changed" if changed else None)
 
 
 def verification_record(
@@ -374,7 +341,8 @@ def verification_record(
     """Check a QR token, short code or share code; store the check; return the answer and a signed receipt."""
     ratelimit.hit("verify:ip", ip or "unknown")
     now = timezone.now()
-    elicence, share, method, reason = _resolve(token=token, share_code=share_code, now=now)
+    presented = _presented_resolve(token=token, share_code=share_code, now=now)
+    elicence, share, method, reason = presented.elicence, presented.share, presented.method, presented.reason
     licence = elicence.licence if elicence else None
     if reason is None and elicence is not None:
         if not elicence.is_valid:
@@ -382,10 +350,10 @@ def verification_record(
         elif elicence.licence_version != licence.version:
             reason = InvalidReason.LICENCE_CHANGED
     valid = reason is None
-    paper = bool(valid and licence and paper_required(licence))
+    paper = bool(valid and licence and licence.paper_required)
     user = verifier if getattr(verifier, "is_authenticated", False) else None
     organisation = user.organisation if user and user.organisation_id else None
-    holder = holder_view(licence, user) if (valid and licence) else {}
+    holder = holder_fields_for(licence, user) if (valid and licence) else {}
     # One transaction for the check and its audit entry: one commit (and fsync) instead of two.
     with transaction.atomic():
         verification = Verification.objects.create(
@@ -408,16 +376,16 @@ def verification_record(
             data={"valid": valid, "reason": reason, "method": method},
             ip=ip,
         )
-    document = receipt_document(verification, holder=holder)
+    document = receipt_document_build(verification, holder=holder)
     result = {key: document[key] for key in ("id", "valid", "reason", "paper_required", "checked_at", "holder")}
     return VerificationOutcome(verification, result, tokens.receipt_sign(document))
 
 
-def receipt_document(verification: Verification, *, holder: dict | None = None) -> dict:
+def receipt_document_build(verification: Verification, *, holder: dict | None = None) -> dict:
     """What the verifier saw, as signed in the receipt; rebuilt from the stored check for a later download."""
     if holder is None:
         licence = verification.elicence.licence if verification.elicence else None
-        holder = holder_view(licence, verification.verifier) if (verification.valid and licence) else {}
+        holder = holder_fields_for(licence, verification.verifier) if (verification.valid and licence) else {}
     organisation = verification.organisation
     return {
         "id": str(verification.pk),
@@ -433,26 +401,22 @@ def receipt_document(verification: Verification, *, holder: dict | None = None) 
     }
 
 
-def verifications_for_holder(user: User):
-    return Verification.objects.filter(elicence__holder=user).select_related("organisation").order_by("-checked_at")
-
-
 # --- L6: shared copies ----------------------------------------------------------------------------
 def share_create(*, user: User, purpose: str, valid_days, ip: str | None = None) -> Share:
-    elicence = elicence_of(user)
+    elicence = selectors.elicence_current_for(user)
     if elicence is None:
         raise NotFoundError("not_found", _("You have no e-licence."))
     if not elicence.is_valid:
         raise DomainError("elicence_not_valid", _("This e-licence is not valid."), status=409)
     purpose = " ".join((purpose or "").split())
     if not 2 <= len(purpose) <= 100:
-        raise _field_error("purpose", _("Say what the copy is for (2 to 100 characters)."))
+        raise field_error("purpose", _("Say what the copy is for (2 to 100 characters)."))
     try:
         days = int(valid_days)
     except (TypeError, ValueError):
         days = 0
     if not 1 <= days <= SHARE_MAX_DAYS:
-        raise _field_error("valid_days", _("A copy is valid for 1 to 30 days."))
+        raise field_error("valid_days", _("A copy is valid for 1 to 30 days."))
     with transaction.atomic():
         share = Share.objects.create(
             elicence=elicence,
@@ -464,15 +428,8 @@ def share_create(*, user: User, purpose: str, valid_days, ip: str | None = None)
     return share
 
 
-def share_get(*, user: User, share_id) -> Share:
-    share = Share.objects.select_related("elicence__licence").filter(pk=share_id, elicence__holder=user).first()
-    if share is None:
-        raise NotFoundError("not_found", _("Not found."))
-    return share
-
-
 def share_revoke(*, user: User, share_id, ip: str | None = None) -> Share:
-    share = share_get(user=user, share_id=share_id)
+    share = selectors.share_of_holder(user=user, share_id=share_id)
     with transaction.atomic():
         if Share.objects.filter(pk=share.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
             audit_record(actor=user, action="share.revoked", obj=share, ip=ip)

@@ -8,42 +8,43 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from licences import api, selectors, services, tokens
-from portal.errors import DomainError, NotFoundError
+from licences import forms, pdf, selectors, services, tokens
+from licences.serializers import ELicenceOut, LicenceOut, ShareOut, VerificationLogOut, VerificationOut
+from portal.errors import DomainError
 from portal.ratelimit import client_ip
 from portal.responses import private_file
 
 
 @login_required
 def my_licence(request):
-    licence = services.licence_of(request.user)
+    licence = selectors.licence_for_user(request.user)
     return render(
         request,
         "licences/my_licence.html",
         {
             "licence": licence,
-            "payload": selectors.licence_payload(licence) if licence else None,
-            "elicence": services.elicence_of(request.user),
+            "payload": LicenceOut(licence).data if licence else None,
+            "elicence": selectors.elicence_current_for(request.user),
         },
     )
 
 
 @login_required
 def elicence(request):
-    current = services.elicence_of(request.user)
+    current = selectors.elicence_current_for(request.user)
     if current is None:
         raise Http404
     return render(
         request,
         "licences/elicence.html",
-        {"elicence": current, "licence": current.licence, "payload": selectors.elicence_payload(current)},
+        {"elicence": current, "licence": current.licence, "payload": ELicenceOut(current).data},
     )
 
 
 @login_required
 def portrait(request):
     """The holder's own portrait, never from a public URL (X3)."""
-    licence = services.licence_of(request.user)
+    licence = selectors.licence_for_user(request.user)
     if licence is None or not licence.has_portrait:
         raise Http404
     return private_file(licence.portrait.read(), content_type="image/jpeg", filename="portrait.jpg", inline=True)
@@ -51,59 +52,39 @@ def portrait(request):
 
 @login_required
 def verification_log(request):
-    rows = services.verifications_for_holder(request.user)[:200]
-    return render(request, "licences/verifications.html", {"rows": [selectors.verification_payload(v) for v in rows]})
+    rows = VerificationLogOut(selectors.verifications_for_holder(request.user), many=True).data
+    return render(request, "licences/verifications.html", {"rows": rows})
 
 
 @login_required
 def shares(request):
-    current = services.elicence_of(request.user)
+    current = selectors.elicence_current_for(request.user)
     if current is None:
         raise Http404
-    errors = {}
-    if request.method == "POST":
+    form = forms.ShareForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
-            share = services.share_create(
-                user=request.user,
-                purpose=request.POST.get("purpose", ""),
-                valid_days=request.POST.get("valid_days", ""),
-                ip=client_ip(request),
-            )
+            share = services.share_create(user=request.user, **form.cleaned_data, ip=client_ip(request))
         except DomainError as exc:
-            errors = exc.fields or {"__all__": [str(exc.detail)]}
+            form.add_domain_error(exc)
         else:
             messages.success(request, _("The copy was created. Code: %(code)s") % {"code": share.code})
             return redirect("licences:shares")
-    return render(
-        request,
-        "licences/shares.html",
-        {
-            "elicence": current,
-            "shares": [api.share_payload(request, s) for s in current.shares.all()],
-            "errors": errors,
-            "form": request.POST,
-        },
-    )
+    rows = ShareOut(selectors.shares_of_holder(request.user), many=True, context={"request": request}).data
+    return render(request, "licences/shares.html", {"elicence": current, "shares": rows, "form": form})
 
 
 @login_required
 @require_POST
 def share_revoke(request, share_id):
-    try:
-        services.share_revoke(user=request.user, share_id=share_id, ip=client_ip(request))
-    except NotFoundError:
-        raise Http404 from None
+    services.share_revoke(user=request.user, share_id=share_id, ip=client_ip(request))
     messages.success(request, _("The copy was revoked: its code no longer verifies."))
     return redirect("licences:shares")
 
 
 @login_required
 def share_pdf(request, share_id):
-    try:
-        share = services.share_get(user=request.user, share_id=share_id)
-    except NotFoundError:
-        raise Http404 from None
-    return api.pdf_response(api.share_pdf_bytes(request, share), f"elicence-share-{share.code}.pdf")
+    return pdf.share_pdf_response(request, selectors.share_of_holder(user=request.user, share_id=share_id))
 
 
 HOLDER_LABELS = {
@@ -137,6 +118,7 @@ def holder_rows(holder: dict) -> list[tuple[str, str]]:
 
 
 def _verify(request, *, token=None, share_code=None):
+    form = forms.VerifyCodeForm()
     try:
         outcome = services.verification_record(
             verifier=request.user,
@@ -146,11 +128,10 @@ def _verify(request, *, token=None, share_code=None):
             ip=client_ip(request),
         )
     except DomainError as exc:
-        return render(request, "licences/verify.html", {"error": exc.detail}, status=exc.status)
-    response = api.verification_response(request, outcome)
-    return render(
-        request, "licences/verify.html", {"result": response, "holder": holder_rows(response["holder"])}, status=200
-    )
+        return render(request, "licences/verify.html", {"error": exc.detail, "form": form}, status=exc.status)
+    result = VerificationOut(outcome, context={"request": request}).data
+    context = {"result": result, "holder": holder_rows(result["holder"]), "form": form}
+    return render(request, "licences/verify.html", context)
 
 
 def verify(request, token):
@@ -163,10 +144,11 @@ def verify_share(request, code):
 
 def verify_form(request):
     """Type the short code shown under the QR (or a share code)."""
-    if request.method == "POST":
-        code = request.POST.get("code", "")
+    form = forms.VerifyCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
         # Share codes have their own length; anything else is a short code or a pasted QR token.
         if len(tokens.normalise_code(code)) == tokens.SHARE_CODE_LENGTH:
             return _verify(request, share_code=code)
         return _verify(request, token=code)
-    return render(request, "licences/verify.html", {"form_only": True})
+    return render(request, "licences/verify.html", {"form_only": True, "form": form})

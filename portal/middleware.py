@@ -1,7 +1,11 @@
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.core.handlers.exception import response_for_exception
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+
+from portal.errors import DomainError, NotFoundError
 
 
 class PortalLocaleMiddleware:
@@ -68,3 +72,24 @@ class RequestSizeLimitMiddleware:
                 return JsonResponse({"code": "file_too_large", "detail": detail}, status=413)
             return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class DomainErrorPageMiddleware:
+    """Pages: a service's `NotFoundError` is the 404 page and a 403 refusal the 403 page.
+
+    Errors a person can correct are shown on the form (portal.forms.ServiceForm); this is the one
+    place for the rest. The API has its own handler (portal.exceptions).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, NotFoundError):
+            return response_for_exception(request, Http404(str(exception.detail)))
+        if isinstance(exception, DomainError) and exception.status == 403:
+            return response_for_exception(request, PermissionDenied(str(exception.detail)))
+        return None

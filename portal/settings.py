@@ -130,6 +130,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
+    "portal.middleware.DomainErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -239,6 +240,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One enum per set of choices, named after it (several serializers share "status" and "kind").
+    "ENUM_NAME_OVERRIDES": {
+        "AccountKindEnum": "portal.accounts.models.AccountKind",
+        "OrganisationKindEnum": "portal.accounts.models.OrganisationKind",
+        "OrganisationStatusEnum": "portal.accounts.models.OrganisationStatus",
+        "RealNameStatusEnum": "portal.accounts.models.RealNameStatus",
+        "LicenceStatusEnum": "licences.models.LicenceStatus",
+        "ELicenceStateEnum": "licences.models.ELicenceState",
+        "QRColourEnum": "licences.serializers.QR_COLOUR_CHOICES",
+        "ApplicationStatusEnum": "reviews.models.ApplicationStatus",
+        "PhotoStatusEnum": "reviews.models.PhotoStatus",
+    },
 }
 
 # --- Celery: a real worker and beat; the default broker is a folder, so no server is needed ----

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from portal.admin import ReadOnlyAdmin
+from portal.ratelimit import client_ip
+from reviews import services
 from reviews.models import Application, Photo, TimelineEntry, WorkingDayOverride
 
 
@@ -11,6 +13,16 @@ class WorkingDayOverrideAdmin(admin.ModelAdmin):
     list_display = ["date", "is_working_day", "note"]
     list_filter = ["is_working_day"]
     date_hierarchy = "date"
+
+    def save_model(self, request, obj, form, change):
+        services.working_day_override_save(supervisor=request.user, override=obj, ip=client_ip(request))
+
+    def delete_model(self, request, obj):
+        services.working_day_override_delete(supervisor=request.user, override=obj, ip=client_ip(request))
+
+    def delete_queryset(self, request, queryset):
+        for override in queryset:
+            self.delete_model(request, override)
 
 
 class TimelineInline(admin.TabularInline):

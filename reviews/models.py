@@ -65,6 +65,11 @@ class Application(models.Model):
     def __str__(self) -> str:
         return f"{self.licence} {self.get_status_display()}"
 
+    @property
+    def current_photo(self) -> "Photo | None":
+        """The photo that counts now: the newest one not replaced by a retake."""
+        return next((p for p in self.photos.all() if p.reason != PHOTO_REPLACED), None)
+
 
 class PhotoStatus(models.TextChoices):
     CHECKING = "checking", _("Checking")
@@ -72,6 +77,9 @@ class PhotoStatus(models.TextChoices):
     FLAGGED = "flagged", _("Flagged for a reviewer")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
+
+
+PHOTO_REPLACED = "replaced"  # the reason of a photo the citizen replaced with a retake
 
 
 def photo_path(instance, filename: str) -> str:

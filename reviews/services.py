@@ -6,28 +6,39 @@ The page, the API, the staff console, `approve_due` and the Celery tasks all cal
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from licences import selectors as licence_selectors
 from licences.models import ELicenceState, Licence, LicenceStatus
-from licences.services import elicence_issue, licence_of, licence_set_portrait
+from licences.services import elicence_issue, licence_set_portrait
 from portal import ratelimit
 from portal.accounts.audit import audit_record
 from portal.accounts.face import get_face_verifier
 from portal.accounts.messaging import message_send
-from portal.accounts.models import RealNameStatus, User
-from portal.errors import DomainError, NotFoundError
+from portal.accounts.models import RealNameStatus, Role, User
+from portal.accounts.permissions import require_role
+from portal.dates import parse_iso_date
+from portal.errors import DomainError
 from portal.images import decode_image
 from portal.queue import enqueue_on_commit
-from reviews import calendar
-from reviews.models import OPEN_STATUSES, Application, ApplicationStatus, Photo, PhotoStatus, TimelineEntry
+from reviews import calendar, selectors
+from reviews.models import (
+    OPEN_STATUSES,
+    PHOTO_REPLACED,
+    Application,
+    ApplicationStatus,
+    Photo,
+    PhotoStatus,
+    TimelineEntry,
+    WorkingDayOverride,
+)
 
 log = logging.getLogger(__name__)
 MAX_REJECTED_PHOTOS = 3
@@ -41,7 +52,7 @@ REJECT_REASONS = {
 }
 
 
-def _step(application: Application, status: str, note: str = "", *, notify: bool = True) -> None:
+def _timeline_record(application: Application, status: str, note: str = "", *, notify: bool = True) -> None:
     """Timeline entry + message to the applicant for each status change (R7)."""
     TimelineEntry.objects.create(application=application, status=status, note=note[:500])
     applicant = application.applicant
@@ -51,50 +62,37 @@ def _step(application: Application, status: str, note: str = "", *, notify: bool
         message_send(recipient=applicant.phone, user=applicant, text=f"{text} {note}".strip())
 
 
-def _due(start: datetime) -> tuple[datetime | None, bool]:
+def _due_at(start: datetime) -> tuple[datetime | None, bool]:
+    """When an application started at `start` is due, and whether the calendar of that year is unknown."""
     try:
         return calendar.add_working_days(start, settings.REVIEW_WAITING_WORKING_DAYS), False
     except calendar.CalendarUnknown:
         return None, True
 
 
-def _parse_date(value) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise DomainError(
-            "invalid",
-            _("Enter the date as YYYY-MM-DD."),
-            fields={"validity_start": [_("Enter the date as YYYY-MM-DD.")]},
-        ) from None
-
-
 # --- R1 apply ---------------------------------------------------------------------------------------
 def application_submit(*, user: User, validity_start, selfie: bytes, ip: str | None = None) -> Application:
     if user.real_name_status != RealNameStatus.VERIFIED:
         raise DomainError("real_name_unverified", _("Complete real-name verification before applying."), status=403)
-    start = _parse_date(validity_start)
+    start = parse_iso_date(validity_start, field="validity_start")
     if start > timezone.localdate():
         raise DomainError("validity_start_mismatch", _("The validity start date cannot be in the future."))
-    licence = licence_of(user)
+    licence = licence_selectors.licence_for_user(user)
     if licence is None:
         raise DomainError("no_licence_record", _("No licence record matches your ID number."))
     if licence.valid_from != start:
         raise DomainError(
             "validity_start_mismatch", _("The date does not match the validity start printed on your licence.")
         )
-    overdue = licence.valid_until is not None and licence.valid_until < timezone.localdate()
-    if licence.status != LicenceStatus.NORMAL or overdue:
+    if licence.status != LicenceStatus.NORMAL or licence.is_overdue:
         raise DomainError(
             "licence_not_eligible",
             _("An e-licence cannot be issued while the licence is %(status)s.")
-            % {"status": licence.get_status_display() if not overdue else _("overdue for renewal")},
+            % {"status": _("overdue for renewal") if licence.is_overdue else licence.get_status_display()},
         )
     if licence.elicences.filter(state=ELicenceState.VALID, licence_version=licence.version).exists():
         raise DomainError("elicence_already_active", _("You already have a valid e-licence."), status=409)
-    if Application.objects.filter(licence=licence, status__in=OPEN_STATUSES).exists():
+    if selectors.open_application_exists(licence):
         raise DomainError("application_pending", _("You already have an open application."), status=409)
     ratelimit.hit("face:account", str(user.pk))
     try:
@@ -108,7 +106,7 @@ def application_submit(*, user: User, validity_start, selfie: bytes, ip: str | N
         raise DomainError("face_verification_failed", result.detail or _("The face could not be verified."))
     now = timezone.now()
     needs_photo = not licence.has_portrait
-    due_at, unknown = (None, False) if needs_photo else _due(now)
+    due_at, unknown = (None, False) if needs_photo else _due_at(now)
     try:
         with transaction.atomic():
             application = Application.objects.create(
@@ -124,22 +122,15 @@ def application_submit(*, user: User, validity_start, selfie: bytes, ip: str | N
                 face_metrics=result.metrics or {},
             )
             note = _("No portrait on record: please upload a photo.") if needs_photo else ""
-            _step(application, application.status, note)
+            _timeline_record(application, application.status, note)
             audit_record(actor=user, action="application.submitted", obj=application, ip=ip)
     except IntegrityError:  # a concurrent submission won the one-open-application constraint
         raise DomainError("application_pending", _("You already have an open application."), status=409) from None
     return application
 
 
-def application_get(*, user: User, application_id) -> Application:
-    found = Application.objects.select_related("licence").filter(pk=application_id, applicant=user).first()
-    if found is None:
-        raise NotFoundError("not_found", _("Not found."))
-    return found
-
-
 def application_cancel(*, user: User, application_id, ip: str | None = None) -> Application:
-    application = application_get(user=user, application_id=application_id)
+    application = selectors.application_of_applicant(user=user, application_id=application_id)
     with transaction.atomic():
         done = Application.objects.filter(
             pk=application.pk, status__in=[s for s in OPEN_STATUSES if s != ApplicationStatus.APPROVING]
@@ -147,20 +138,15 @@ def application_cancel(*, user: User, application_id, ip: str | None = None) -> 
         if not done:
             raise DomainError("not_cancellable", _("This application can no longer be cancelled."), status=409)
         application.refresh_from_db()
-        _step(application, ApplicationStatus.CANCELLED, notify=False)
+        _timeline_record(application, ApplicationStatus.CANCELLED, notify=False)
         audit_record(actor=user, action="application.cancelled", obj=application, ip=ip)
     return application
 
 
 # --- R4/R5 photos -------------------------------------------------------------------------------------
-def rejected_photos(application: Application) -> int:
-    """Photos a reviewer rejected; a photo replaced by the citizen's own retake does not count."""
-    return application.photos.filter(status=PhotoStatus.REJECTED).exclude(reason="replaced").count()
-
-
 def photo_upload(*, user: User, application_id, photo: bytes, ip: str | None = None) -> Photo:
-    application = application_get(user=user, application_id=application_id)
-    if rejected_photos(application) >= MAX_REJECTED_PHOTOS:
+    application = selectors.application_of_applicant(user=user, application_id=application_id)
+    if selectors.rejected_photo_count(application) >= MAX_REJECTED_PHOTOS:
         raise DomainError("visit_counter", _("Three photos were rejected: please visit a counter."), status=409)
     if application.status not in (ApplicationStatus.PHOTO_REQUIRED, ApplicationStatus.PHOTO_REVIEW):
         raise DomainError("photo_not_expected", _("This application does not need a photo now."), status=409)
@@ -173,13 +159,13 @@ def photo_upload(*, user: User, application_id, photo: bytes, ip: str | None = N
             raise DomainError("photo_not_expected", _("This application does not need a photo now."), status=409)
         # A retake replaces a photo still waiting for a reviewer.
         application.photos.filter(status__in=[PhotoStatus.FLAGGED, PhotoStatus.CHECKING]).update(
-            status=PhotoStatus.REJECTED, reason="replaced", decided_at=timezone.now()
+            status=PhotoStatus.REJECTED, reason=PHOTO_REPLACED, decided_at=timezone.now()
         )
         stored = Photo(application=application)
         stored.image.save("photo.jpg", ContentFile(image.jpeg), save=False)
         stored.save()
         application.refresh_from_db()
-        _step(application, ApplicationStatus.PHOTO_CHECKING, notify=False)
+        _timeline_record(application, ApplicationStatus.PHOTO_CHECKING, notify=False)
         audit_record(actor=user, action="photo.uploaded", obj=stored, ip=ip)
         enqueue_on_commit("reviews.tasks.check_photo", str(stored.pk))
     return stored
@@ -208,19 +194,19 @@ def photo_check_run(*, photo_id) -> str | None:
             return None
         application = photo.application
         if status == PhotoStatus.PASSED:
-            due_at, unknown = _due(photo.uploaded_at)
+            due_at, unknown = _due_at(photo.uploaded_at)
             moved = Application.objects.filter(pk=application.pk, status=ApplicationStatus.PHOTO_CHECKING).update(
                 status=ApplicationStatus.SUBMITTED, due_at=due_at, calendar_unknown=unknown
             )
             if moved:
-                _step(application, ApplicationStatus.SUBMITTED, _("The photo passed the checks."))
+                _timeline_record(application, ApplicationStatus.SUBMITTED, _("The photo passed the checks."))
         else:
             moved = Application.objects.filter(pk=application.pk, status=ApplicationStatus.PHOTO_CHECKING).update(
                 status=ApplicationStatus.PHOTO_REVIEW
             )
             if moved:
                 names = ", ".join(p["code"] for p in problems)
-                _step(
+                _timeline_record(
                     application,
                     ApplicationStatus.PHOTO_REVIEW,
                     _("A reviewer will look at: %(codes)s") % {"codes": names},
@@ -230,18 +216,17 @@ def photo_check_run(*, photo_id) -> str | None:
 
 
 # --- R6 staff decisions -------------------------------------------------------------------------------
-def staff_decide(
+def application_photo_decide(
     *, reviewer: User, application_id, decision: str, reason: str = "", note: str = "", ip: str | None = None
 ) -> Application:
-    if not reviewer.has_role("reviewer"):
-        raise DomainError("permission_denied", _("You do not have permission to do this."), status=403)
+    """A reviewer approves or rejects the flagged photo of an application (R6); the third rejection
+    rejects the application."""
+    require_role(reviewer, Role.REVIEWER)
     if decision not in ("approve", "reject"):
         raise DomainError("invalid", _("Decide approve or reject."), fields={"decision": [_("approve or reject")]})
     if decision == "reject" and reason not in REJECT_REASONS:
         raise DomainError("invalid", _("Choose a reason."), fields={"reason": list(REJECT_REASONS)})
-    application = Application.objects.select_related("applicant", "licence").filter(pk=application_id).first()
-    if application is None:
-        raise NotFoundError("not_found", _("Not found."))
+    application = selectors.review_case(application_id)
     photo = application.photos.filter(status=PhotoStatus.FLAGGED).first()
     now = timezone.now()
     with transaction.atomic():
@@ -254,24 +239,26 @@ def staff_decide(
         ):
             raise DomainError("already_decided", _("This case has already been decided."), status=409)
         if decision == "approve":
-            due_at, unknown = _due(photo.uploaded_at)
+            due_at, unknown = _due_at(photo.uploaded_at)
             Application.objects.filter(pk=application.pk, status=ApplicationStatus.PHOTO_REVIEW).update(
                 status=ApplicationStatus.SUBMITTED, due_at=due_at, calendar_unknown=unknown
             )
-            _step(application, ApplicationStatus.SUBMITTED, _("A reviewer approved your photo."))
+            _timeline_record(application, ApplicationStatus.SUBMITTED, _("A reviewer approved your photo."))
         else:
-            rejected = rejected_photos(application)
+            rejected = selectors.rejected_photo_count(application)
             label = str(REJECT_REASONS[reason])
             if rejected >= MAX_REJECTED_PHOTOS:
                 Application.objects.filter(pk=application.pk).update(
                     status=ApplicationStatus.REJECTED, reason="visit_counter", decided_at=now
                 )
-                _step(application, ApplicationStatus.REJECTED, _("Three photos were rejected: please visit a counter."))
+                _timeline_record(
+                    application, ApplicationStatus.REJECTED, _("Three photos were rejected: please visit a counter.")
+                )
             else:
                 Application.objects.filter(pk=application.pk, status=ApplicationStatus.PHOTO_REVIEW).update(
                     status=ApplicationStatus.PHOTO_REQUIRED
                 )
-                _step(
+                _timeline_record(
                     application,
                     ApplicationStatus.PHOTO_REQUIRED,
                     _("Photo rejected: %(reason)s. Please take another.") % {"reason": label},
@@ -288,7 +275,7 @@ def staff_decide(
 
 
 # --- R3 auto-approval ---------------------------------------------------------------------------------
-def _recheck(application: Application) -> str | None:
+def _approval_blocker(application: Application) -> str | None:
     """Why a due application may no longer be approved (a reason code), or None."""
     licence = Licence.objects.filter(pk=application.licence_id).first()
     if licence is None or licence.number_hash != application.applicant.id_number_hash:
@@ -309,17 +296,17 @@ def _recheck(application: Application) -> str | None:
     return None
 
 
-def _approve_one(application_id) -> str:
+def _application_approve_claimed(application_id) -> str:
     """Claimed by this worker: approve or reject it, inside one transaction."""
     application = Application.objects.select_related("applicant", "licence").get(pk=application_id)
     with transaction.atomic():
-        reason = _recheck(application)
+        reason = _approval_blocker(application)
         now = timezone.now()
         if reason:
             Application.objects.filter(pk=application.pk, status=ApplicationStatus.APPROVING).update(
                 status=ApplicationStatus.REJECTED, reason=reason, decided_at=now
             )
-            _step(application, ApplicationStatus.REJECTED, reason)
+            _timeline_record(application, ApplicationStatus.REJECTED, reason)
             audit_record(actor=None, action="application.rejected", obj=application, data={"reason": reason})
             return "rejected"
         photo = application.photos.filter(status__in=[PhotoStatus.PASSED, PhotoStatus.APPROVED]).first()
@@ -330,7 +317,7 @@ def _approve_one(application_id) -> str:
         Application.objects.filter(pk=application.pk, status=ApplicationStatus.APPROVING).update(
             status=ApplicationStatus.APPROVED, decided_at=now, elicence=elicence
         )
-        _step(application, ApplicationStatus.APPROVED, _("Your e-licence is ready."), notify=False)
+        _timeline_record(application, ApplicationStatus.APPROVED, _("Your e-licence is ready."), notify=False)
         audit_record(actor=None, action="application.approved", obj=application, data={"elicence": str(elicence.pk)})
     return "approved"
 
@@ -360,7 +347,7 @@ def applications_approve_due(*, as_of: datetime | None = None) -> dict:
             counts["claimed_elsewhere"] += 1
             continue
         try:
-            counts[_approve_one(application_id)] += 1
+            counts[_application_approve_claimed(application_id)] += 1
         except Exception:
             # Never lose an application: hand it back for the next pass and say so in the log.
             log.exception("auto-approval failed for application %s", application_id)
@@ -376,12 +363,12 @@ def applications_reschedule_unknown() -> int:
     rescheduled = 0
     for application in Application.objects.filter(status=ApplicationStatus.SUBMITTED, calendar_unknown=True):
         photo = application.photos.filter(status__in=[PhotoStatus.PASSED, PhotoStatus.APPROVED]).first()
-        due_at, unknown = _due(photo.uploaded_at if photo else application.submitted_at)
+        due_at, unknown = _due_at(photo.uploaded_at if photo else application.submitted_at)
         if not unknown:
             rescheduled += Application.objects.filter(pk=application.pk, calendar_unknown=True).update(
                 due_at=due_at, calendar_unknown=False
             )
-            _step(
+            _timeline_record(
                 application,
                 ApplicationStatus.SUBMITTED,
                 _("The working-day calendar is known: due %(at)s.")
@@ -390,46 +377,33 @@ def applications_reschedule_unknown() -> int:
     return rescheduled
 
 
-def flagged_for_staff():
-    """Applications staff must look at: photos with a reviewer, and due dates in an unknown year."""
-    return Application.objects.filter(
-        Q(status=ApplicationStatus.PHOTO_REVIEW) | Q(status=ApplicationStatus.SUBMITTED, calendar_unknown=True)
-    )
-
-
-def problem_codes(application: Application) -> set[str]:
-    photo = next((p for p in application.photos.all() if p.status == PhotoStatus.FLAGGED), None)
-    return {p["code"] for p in photo.problems} if photo else set()
-
-
-def dashboard(*, days: int = 14) -> dict:
-    """Counts for supervisors (R6): queue size, median wait, approvals per day, top problem codes."""
-    from collections import Counter
-    from statistics import median
-
-    now = timezone.now()
-    queue = list(flagged_for_staff().prefetch_related("photos"))
-    waits = [(now - a.submitted_at).total_seconds() / 3600 for a in queue]
-    since = now - timedelta(days=days)
-    per_day = Counter(
-        timezone.localtime(at).date()
-        for at in Application.objects.filter(status=ApplicationStatus.APPROVED, decided_at__gte=since).values_list(
-            "decided_at", flat=True
+# --- R2 the working-day calendar -------------------------------------------------------------------
+def working_day_override_save(*, supervisor: User, override: WorkingDayOverride, ip: str | None = None) -> None:
+    """A supervisor's correction of the calendar (or a day of a year the library does not know yet)."""
+    require_role(supervisor, Role.SUPERVISOR)
+    created = override._state.adding
+    with transaction.atomic():
+        override.save()
+        audit_record(
+            actor=supervisor,
+            action="calendar.override_created" if created else "calendar.override_changed",
+            obj=override,
+            data={"date": override.date.isoformat(), "working_day": override.is_working_day},
+            ip=ip,
         )
-    )
-    problems = Counter()
-    for photos in Photo.objects.filter(uploaded_at__gte=since).values_list("problems", flat=True):
-        problems.update(p["code"] for p in photos)
-    today = timezone.localdate()
-    return {
-        "queue": len(queue),
-        "calendar_unknown": sum(1 for a in queue if a.calendar_unknown),
-        "median_wait_hours": round(median(waits), 1) if waits else 0,
-        "approvals_per_day": [
-            (today - timedelta(days=i), per_day.get(today - timedelta(days=i), 0)) for i in range(days - 1, -1, -1)
-        ],
-        "top_problems": problems.most_common(8),
-    }
+
+
+def working_day_override_delete(*, supervisor: User, override: WorkingDayOverride, ip: str | None = None) -> None:
+    require_role(supervisor, Role.SUPERVISOR)
+    with transaction.atomic():
+        audit_record(
+            actor=supervisor,
+            action="calendar.override_deleted",
+            obj=override,
+            data={"date": override.date.isoformat()},
+            ip=ip,
+        )
+        override.delete()
 
 
 def photos_purge_rejected(*, now: datetime | None = None) -> int:

@@ -2,174 +2,143 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from licences.services import licence_of
-from portal.errors import DomainError, NotFoundError
+from licences import selectors as licence_selectors
+from portal.accounts.models import Role
+from portal.accounts.permissions import role_required
+from portal.errors import DomainError
 from portal.images import read_upload
 from portal.ratelimit import client_ip
 from portal.responses import private_file
-from reviews import selectors, services
-from reviews.models import Application, ApplicationStatus, Photo, PhotoStatus
+from reviews import forms, selectors, services
+from reviews.models import ApplicationStatus
 from reviews.photo_checks import CODES
+from reviews.serializers import ApplicationOut
 
 
 @login_required
 def apply(request):
-    errors, form = {}, request.POST
-    if request.method == "POST":
+    form = forms.ApplyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
         try:
-            selfie = read_upload(request.FILES.get("selfie"))
             application = services.application_submit(
                 user=request.user,
-                validity_start=request.POST.get("validity_start", ""),
-                selfie=selfie,
+                validity_start=form.cleaned_data["validity_start"],
+                selfie=read_upload(form.cleaned_data["selfie"]),
                 ip=client_ip(request),
             )
         except DomainError as exc:
-            errors = {"code": exc.code, "detail": exc.detail}
+            form.add_domain_error(exc)
         else:
             messages.success(request, _("Your application was received."))
             return redirect("reviews:application", application.pk)
-    open_application = (
-        Application.objects.filter(applicant=request.user)
-        .exclude(status__in=[ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED])
-        .first()
-    )
-    return render(
-        request,
-        "reviews/apply.html",
-        {"errors": errors, "form": form, "licence": licence_of(request.user), "open_application": open_application},
-        status=400 if errors else 200,
-    )
+    context = {
+        "form": form,
+        "licence": licence_selectors.licence_for_user(request.user),
+        "open_application": selectors.open_application_of(request.user),
+    }
+    return render(request, "reviews/apply.html", context, status=400 if form.errors else 200)
 
 
 @login_required
 def application(request, application_id):
-    try:
-        current = services.application_get(user=request.user, application_id=application_id)
-    except NotFoundError:
-        raise Http404 from None
-    error = None
-    if request.method == "POST":
+    current = selectors.application_of_applicant(user=request.user, application_id=application_id)
+    form = forms.PhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
         try:
             if request.POST.get("action") == "cancel":
                 services.application_cancel(user=request.user, application_id=current.pk, ip=client_ip(request))
             else:
-                photo = read_upload(request.FILES.get("photo"))
+                photo = read_upload(form.cleaned_data["photo"])
                 services.photo_upload(user=request.user, application_id=current.pk, photo=photo, ip=client_ip(request))
                 messages.info(request, _("The photo was uploaded and is being checked."))
-            return redirect("reviews:application", current.pk)
         except DomainError as exc:
-            error = exc.detail
-    return render(
-        request,
-        "reviews/application.html",
-        {
-            "application": current,
-            "data": selectors.application_payload(current, get_language()),
-            "error": error,
-            "needs_photo": current.status in (ApplicationStatus.PHOTO_REQUIRED, ApplicationStatus.PHOTO_REVIEW),
-        },
-    )
+            form.add_domain_error(exc)
+        else:
+            return redirect("reviews:application", current.pk)
+    context = {
+        "application": current,
+        "data": ApplicationOut(current).data,
+        "form": form,
+        "needs_photo": current.status in (ApplicationStatus.PHOTO_REQUIRED, ApplicationStatus.PHOTO_REVIEW),
+    }
+    return render(request, "reviews/application.html", context)
 
 
 @login_required
 def applications(request):
     return render(
-        request, "reviews/applications.html", {"applications": Application.objects.filter(applicant=request.user)}
+        request, "reviews/applications.html", {"applications": selectors.applications_of_applicant(request.user)}
     )
 
 
 # --- staff console --------------------------------------------------------------------------------------
-def _reviewer(request):
-    if not request.user.is_authenticated or not request.user.has_role("reviewer"):
-        raise PermissionDenied
-
-
+@role_required(Role.REVIEWER)
 def queue(request):
-    _reviewer(request)
-    cases = (
-        services.flagged_for_staff()
-        .select_related("licence", "applicant")
-        .prefetch_related("photos")
-        .order_by("submitted_at")
-    )
-    problem = request.GET.get("problem", "")
-    older = request.GET.get("older", "")
-    rows = []
+    filters = forms.QueueFilterForm(request.GET)
+    filters.is_valid()  # a bad value is ignored; the good ones still filter
+    wanted = filters.cleaned_data
+    problem, older = wanted.get("problem", ""), wanted.get("older")
     now = timezone.now()
-    for case in cases[:500]:
-        codes = services.problem_codes(case)
-        age = (now - case.submitted_at).total_seconds() / 3600
-        if problem and problem not in codes:
-            continue
-        if older.isdigit() and age < int(older):
-            continue
-        rows.append({"case": case, "codes": sorted(codes), "age_hours": round(age, 1)})
+    rows = [
+        {
+            "case": case,
+            "codes": sorted(selectors.flagged_problem_codes(case)),
+            "age_hours": round((now - case.submitted_at).total_seconds() / 3600, 1),
+        }
+        for case in selectors.review_queue(problem=problem, older_than_hours=older)
+    ]
     return render(request, "reviews/queue.html", {"rows": rows, "codes": CODES, "problem": problem, "older": older})
 
 
+@role_required(Role.REVIEWER)
 def case(request, application_id):
-    _reviewer(request)
-    current = Application.objects.select_related("licence", "applicant").filter(pk=application_id).first()
-    if current is None:
-        raise Http404
-    error = None
-    if request.method == "POST":
+    current = selectors.review_case(application_id)
+    form = forms.DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
-            services.staff_decide(
-                reviewer=request.user,
-                application_id=current.pk,
-                decision=request.POST.get("decision", ""),
-                reason=request.POST.get("reason", ""),
-                note=request.POST.get("note", ""),
-                ip=client_ip(request),
+            services.application_photo_decide(
+                reviewer=request.user, application_id=current.pk, **form.cleaned_data, ip=client_ip(request)
             )
         except DomainError as exc:
-            error = exc.detail
+            form.add_domain_error(exc)
         else:
             messages.success(request, _("Decision saved."))
-            following = services.flagged_for_staff().exclude(pk=current.pk).order_by("submitted_at").first()
+            following = selectors.review_case_next(current)
             return redirect("reviews:case", following.pk) if following else redirect("reviews:queue")
-    photo = current.photos.filter(status=PhotoStatus.FLAGGED).first() or current.photos.first()
+    photo = selectors.review_photo(current)
     box = None
     if photo and photo.metrics.get("face_box") and photo.metrics.get("width"):
         left, top, right, bottom = photo.metrics["face_box"]
         w, h = photo.metrics["width"], photo.metrics["height"]
         box = {"x": left, "y": top, "w": right - left, "h": bottom - top, "vw": w, "vh": h}
-    return render(
-        request,
-        "reviews/case.html",
-        {
-            "case": current,
-            "photo": photo,
-            "box": box,
-            "reasons": services.REJECT_REASONS,
-            "error": error,
-            "timeline": current.timeline.all(),
-        },
-    )
+    context = {
+        "case": current,
+        "photo": photo,
+        "box": box,
+        "reasons": services.REJECT_REASONS,
+        "form": form,
+        "timeline": current.timeline.all(),
+    }
+    return render(request, "reviews/case.html", context)
 
 
+@role_required(Role.REVIEWER)
 def staff_photo(request, photo_id):
-    _reviewer(request)
-    photo = Photo.objects.filter(pk=photo_id).first()
-    if photo is None or not photo.image:  # unknown, or deleted after the retention period
+    photo = selectors.photo_with_image(photo_id)
+    if photo is None:
         raise Http404
     with photo.image.open("rb") as fh:
         return private_file(fh.read(), content_type="image/jpeg", filename="photo.jpg", inline=True)
 
 
+@role_required(Role.SUPERVISOR)
 def dashboard(request):
-    if not request.user.is_authenticated or not request.user.has_role("supervisor"):
-        raise PermissionDenied
-    data = services.dashboard()
+    data = selectors.dashboard_figures()
     peak = max([n for _d, n in data["approvals_per_day"]] + [1])
     bars = []
     for i, (day, count) in enumerate(data["approvals_per_day"]):

@@ -110,9 +110,7 @@ def test_elicence_page_shows_card_without_inline_script(client, citizen):
     [({}, "green"), ({"points": 12}, "red"), ({"valid_until": "2025-01-01", "valid_from": "2015-01-01"}, "red")],
 )
 def test_qr_colour_by_status(citizen, changes, colour):
-    from licences.services import qr_colour
-
-    assert qr_colour(make_licence(citizen, **changes)) == colour
+    assert make_licence(citizen, **changes).qr_colour == colour
 
 
 # --- verification (L4) -------------------------------------------------------------------------------

@@ -7,24 +7,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from portal.accounts import forms, services
-from portal.accounts.models import AuditEntry, Organisation, OutboundMessage, User
-from portal.accounts.validators import normalise_id_number, normalise_phone
+from portal.accounts import forms, selectors, services
+from portal.accounts.models import AuditEntry, Organisation, OutboundMessage, Role, User
+from portal.accounts.permissions import holds_role
 from portal.admin import FindByNumberMixin, ReadOnlyAdmin
-from portal.crypto import lookup_hash
 from portal.errors import DomainError
+from portal.forms import ServiceModelForm
+from portal.masking import mask_phone
 from portal.ratelimit import client_ip
-
-
-def search_by_personal_number(queryset, term: str):
-    """Full ID or phone numbers are encrypted: an exact match goes through their keyed hash."""
-    phone = normalise_phone(term)
-    if phone:
-        return queryset.filter(phone_hash=lookup_hash(phone))
-    number = normalise_id_number(term)
-    if len(number) == 18:
-        return queryset.filter(id_number_hash=lookup_hash(number))
-    return None
 
 
 @admin.register(User)
@@ -102,7 +92,7 @@ class UserAdmin(FindByNumberMixin, BaseUserAdmin):
 
     def counter_registration_view(self, request):
         """A2: the clerk registers a person in front of them and hands over the activation code."""
-        if not request.user.has_role("counter_clerk"):
+        if not holds_role(request.user, Role.COUNTER_CLERK):
             raise PermissionDenied
         form = forms.CounterRegistrationForm(request.POST or None)
         result = None
@@ -112,7 +102,7 @@ class UserAdmin(FindByNumberMixin, BaseUserAdmin):
                     clerk=request.user, **form.cleaned_data, ip=client_ip(request)
                 )
             except DomainError as exc:
-                form.add_error(None, str(exc.detail))
+                form.add_domain_error(exc)
             else:
                 form = forms.CounterRegistrationForm()
         context = {
@@ -125,18 +115,57 @@ class UserAdmin(FindByNumberMixin, BaseUserAdmin):
         return TemplateResponse(request, "admin/accounts/counter_registration.html", context)
 
     def find_object(self, number: str):
-        found = search_by_personal_number(User.objects.all(), number)
-        return found.first() if found is not None else None
+        return selectors.user_by_personal_number(number)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # accounts are deactivated, never deleted: the audit log and verifications name them
+
+    def user_change_password(self, request, id, form_url=""):
+        # Passwords are set by their owners (activation code, SMS reset); machine accounts: manage.py changepassword.
+        raise PermissionDenied
+
+    def save_model(self, request, obj, form, change):
+        services.account_save_by_staff(staff=request.user, user=obj, changed=form.changed_data, ip=client_ip(request))
+
+    def save_related(self, request, form, formsets, change):
+        if "groups" in form.cleaned_data:
+            services.account_roles_set(
+                staff=request.user, user=form.instance, groups=form.cleaned_data["groups"], ip=client_ip(request)
+            )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
-        if request.user.has_role("counter_clerk"):
+        if holds_role(request.user, Role.COUNTER_CLERK):
             extra_context["counter_registration_url"] = reverse("admin:accounts_user_counter_registration")
         return super().changelist_view(request, extra_context)
 
 
+class OrganisationAdminForm(ServiceModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["name", "uscc", "kind", "contact_name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            cleaned.update(
+                services.organisation_particulars_clean(
+                    name=cleaned.get("name", ""),
+                    uscc=cleaned.get("uscc", ""),
+                    kind=cleaned.get("kind", ""),
+                    contact_name=cleaned.get("contact_name", ""),
+                )
+            )
+        except DomainError as exc:
+            self.add_domain_error(exc)
+        return cleaned
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    form = OrganisationAdminForm
     list_display = ["name", "uscc", "kind", "status", "contact_name", "created_at", "decided_at"]
     list_filter = ["status", "kind"]
     search_fields = ["name", "uscc", "contact_name"]
@@ -150,6 +179,14 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # organisations register themselves (A3); staff approve them
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # members, verifications and the audit log refer to it
+
+    def save_model(self, request, obj, form, change):
+        services.organisation_update(
+            staff=request.user, organisation=obj, changed=form.changed_data, ip=client_ip(request)
+        )
 
     def _decide(self, request, queryset, approve: bool):
         done = 0
@@ -189,6 +226,4 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("recipient"))
     def recipient_masked(self, obj):
-        from portal.masking import mask_phone
-
-        return mask_phone(obj.recipient) if obj.channel == "sms" else obj.recipient
+        return mask_phone(obj.recipient)

@@ -1,5 +1,6 @@
 from django.contrib.auth.backends import ModelBackend
 
+from portal.accounts import selectors
 from portal.accounts.models import User
 
 
@@ -9,7 +10,7 @@ class IdentifierBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
             return None
-        user = User.objects.get_by_identifier(username)
+        user = selectors.user_by_login_name(username)
         if user is None:
             User().set_password(password)  # same work as a real check: no timing hint of existence
             return None

@@ -1,10 +1,28 @@
+"""Account pages' forms. Errors from the services land next to their field (portal.forms)."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import OrganisationKind
+from portal.forms import ServiceForm
 
 
-class RegisterForm(forms.Form):
+class AccountForm(ServiceForm):
+    field_of_code = {
+        "invalid_id_number": "id_number",
+        "invalid_name": "name",
+        "invalid_phone": "phone",
+        "phone_taken": "phone",
+        "code_invalid": "phone_code",
+        "code_locked": "phone_code",
+        "weak_password": "password",
+        "invalid_uscc": "uscc",
+        "organisation_exists": "uscc",
+        "activation_code_invalid": "activation_code",
+    }
+
+
+class RegisterForm(AccountForm):
     name = forms.CharField(label=_("Real name"), max_length=64)
     id_number = forms.CharField(
         label=_("Resident ID number"),
@@ -30,7 +48,7 @@ class RegisterForm(forms.Form):
     )
 
 
-class LoginForm(forms.Form):
+class LoginForm(AccountForm):
     username = forms.CharField(
         label=_("ID number or mobile number"),
         max_length=150,
@@ -41,7 +59,9 @@ class LoginForm(forms.Form):
     )
 
 
-class FaceForm(forms.Form):
+class FaceForm(AccountForm):
+    default_field = "selfie"
+
     selfie = forms.FileField(
         label=_("Selfie"),
         widget=forms.ClearableFileInput(
@@ -55,11 +75,13 @@ class FaceForm(forms.Form):
     )
 
 
-class PasswordResetForm(forms.Form):
+class PasswordResetForm(AccountForm):
     username = forms.CharField(label=_("ID number or mobile number"), max_length=150)
 
 
-class PasswordResetConfirmForm(forms.Form):
+class PasswordResetConfirmForm(AccountForm):
+    field_of_argument = {"phone_code": "code", "password": "new_password"}
+
     username = forms.CharField(label=_("ID number or mobile number"), max_length=150)
     code = forms.CharField(
         label=_("SMS code"),
@@ -71,7 +93,9 @@ class PasswordResetConfirmForm(forms.Form):
     )
 
 
-class ActivateForm(forms.Form):
+class ActivateForm(AccountForm):
+    field_of_argument = {"phone_code": "activation_code"}
+
     id_number = forms.CharField(label=_("Resident ID number"), max_length=18)
     activation_code = forms.CharField(
         label=_("Activation code"),
@@ -83,7 +107,9 @@ class ActivateForm(forms.Form):
     )
 
 
-class OrganisationForm(forms.Form):
+class OrganisationForm(AccountForm):
+    field_of_argument = {"phone": "contact_phone", "name": "contact_name"}
+
     name = forms.CharField(label=_("Organisation name"), max_length=128)
     uscc = forms.CharField(label=_("Unified social credit code"), max_length=18)
     kind = forms.ChoiceField(label=_("Kind"), choices=OrganisationKind.choices)
@@ -93,13 +119,13 @@ class OrganisationForm(forms.Form):
     )
 
 
-class StudentsCsvForm(forms.Form):
+class StudentsCsvForm(AccountForm):
     file = forms.FileField(
         label=_("CSV file (id_number, name, phone)"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
     )
 
 
-class CounterRegistrationForm(forms.Form):
+class CounterRegistrationForm(AccountForm):
     id_number = forms.CharField(label=_("Resident ID number"), max_length=18)
     name = forms.CharField(label=_("Real name"), max_length=64)
     phone = forms.CharField(label=_("Mobile number"), max_length=20)

@@ -1,7 +1,7 @@
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from portal.crypto import EncryptedTextField, lookup_hash
 from portal.masking import mask_id_number, mask_phone
 from portal.models import AppendOnlyModel
+
+
+class Role(models.TextChoices):
+    """Staff roles, kept as Django groups of the same names (made by the accounts migrations)."""
+
+    COUNTER_CLERK = "counter_clerk", _("Counter clerk")
+    REVIEWER = "reviewer", _("Reviewer")
+    SUPERVISOR = "supervisor", _("Supervisor")
 
 
 class RealNameStatus(models.TextChoices):
@@ -26,25 +34,6 @@ class RegisteredVia(models.TextChoices):
     ONLINE = "online", _("Online")
     COUNTER = "counter", _("At a counter")
     DRIVING_SCHOOL = "driving_school", _("By a driving school")
-
-
-class PortalUserManager(UserManager):
-    def get_by_identifier(self, identifier: str) -> "User | None":
-        """Log-in name: an ID number, a mobile number, or (staff and machine accounts) a username."""
-        from portal.accounts.validators import normalise_id_number, normalise_phone
-
-        identifier = (identifier or "").strip()
-        if not identifier:
-            return None
-        phone = normalise_phone(identifier)
-        if phone:
-            return self.filter(phone_hash=lookup_hash(phone)).first()
-        id_number = normalise_id_number(identifier)
-        if len(id_number) == 18:
-            found = self.filter(id_number_hash=lookup_hash(id_number)).first()
-            if found:
-                return found
-        return self.filter(username=identifier).first()
 
 
 class User(AbstractUser):
@@ -83,8 +72,6 @@ class User(AbstractUser):
         related_name="students",
     )
 
-    objects = PortalUserManager()
-
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
@@ -112,14 +99,17 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.name or self.username
 
-    def has_role(self, *roles: str) -> bool:
+    @property
+    def role_names(self) -> list[str]:
+        return sorted(self.groups.values_list("name", flat=True))
+
+    def has_role(self, role: Role) -> bool:
         """Staff roles are Django groups; a supervisor may do what every other staff role may."""
         if not self.is_active:
             return False
         if self.is_superuser:
             return True
-        names = set(self.groups.values_list("name", flat=True))
-        return bool(names & (set(roles) | {"supervisor"}))
+        return self.groups.filter(name__in=[role, Role.SUPERVISOR]).exists()
 
 
 class OrganisationKind(models.TextChoices):
@@ -177,16 +167,24 @@ class CodePurpose(models.TextChoices):
     PASSWORD_RESET = "password_reset", _("Password reset")
 
 
-class OneTimeCode(models.Model):
-    """A 6-digit code sent by SMS. Only its keyed hash is stored; single use, short-lived."""
+class SingleUseCode(models.Model):
+    """A secret code: only its keyed hash is stored; a limited number of attempts, used once."""
 
-    purpose = models.CharField(max_length=16, choices=CodePurpose.choices)
-    target_hash = models.CharField(max_length=64, db_index=True, help_text="keyed hash of the phone number")
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class OneTimeCode(SingleUseCode):
+    """A 6-digit code sent by SMS to prove a phone number; short-lived."""
+
+    purpose = models.CharField(max_length=16, choices=CodePurpose.choices)
+    target_hash = models.CharField(max_length=64, db_index=True, help_text="keyed hash of the phone number")
 
     class Meta:
         indexes = [models.Index(fields=["purpose", "target_hash", "-created_at"])]
@@ -195,15 +193,10 @@ class OneTimeCode(models.Model):
         return f"{self.purpose} code ({self.created_at:%Y-%m-%d %H:%M})"
 
 
-class ActivationCode(models.Model):
+class ActivationCode(SingleUseCode):
     """Given to people registered at a counter or by a driving school, to set their own password."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activation_codes")
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"activation code for {self.user_id}"

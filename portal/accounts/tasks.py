@@ -13,4 +13,4 @@ def deliver_message(message_id: str) -> bool:
 @shared_task
 def purge_expired() -> dict:
     """Hourly housekeeping: spent one-time codes and old rate-limit windows."""
-    return {"codes": services.codes_purge_expired(), "rate_counters": ratelimit.purge_expired()}
+    return {"codes": services.one_time_codes_purge(), "rate_counters": ratelimit.purge_expired()}

@@ -1,4 +1,4 @@
-"""Account pages: thin callers of `services`, showing `DomainError`s next to the field they concern."""
+"""Account pages: thin callers of services and selectors; errors go on the form (portal.forms)."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,33 +8,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.accounts import forms, services
+from portal.accounts import forms, selectors, services
 from portal.accounts.models import RealNameStatus
 from portal.errors import DomainError, NotFoundError
 from portal.images import read_upload
 from portal.ratelimit import client_ip
-
-FIELD_OF_CODE = {
-    "invalid_id_number": "id_number",
-    "invalid_name": "name",
-    "invalid_phone": "phone",
-    "phone_taken": "phone",
-    "code_invalid": "phone_code",
-    "code_locked": "phone_code",
-    "weak_password": "password",
-    "invalid_uscc": "uscc",
-    "organisation_exists": "uscc",
-    "activation_code_invalid": "activation_code",
-}
-
-
-def show_error(form, exc: DomainError, *, rename: dict | None = None) -> None:
-    field = FIELD_OF_CODE.get(exc.code)
-    field = (rename or {}).get(field, field)
-    form.add_error(field if field in form.fields else None, str(exc.detail))
 
 
 def home(request):
@@ -53,7 +35,7 @@ def register(request):
                 return render(request, "accounts/register.html", {"form": form, "code_sent": True})
             user = services.account_register(**data, ip=client_ip(request))
         except DomainError as exc:
-            show_error(form, exc)
+            form.add_domain_error(exc)
             if exc.code == "already_registered":
                 return render(request, "accounts/register.html", {"form": form, "already_registered": True}, status=409)
         else:
@@ -73,7 +55,7 @@ def face(request):
             selfie = read_upload(request.FILES["selfie"])
             services.face_verification_submit(user=request.user, selfie=selfie, ip=client_ip(request))
         except DomainError as exc:
-            form.add_error("selfie", str(exc.detail))
+            form.add_domain_error(exc)
         else:
             messages.success(request, _("Your identity is verified."))
             return redirect("accounts:status")
@@ -84,20 +66,22 @@ def login_view(request):
     form = forms.LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.login_check(
+            user = services.user_authenticate(
                 identifier=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
                 ip=client_ip(request),
                 request=request,
             )
         except DomainError as exc:
-            form.add_error(None, str(exc.detail))
+            form.add_domain_error(exc)
         else:
             auth_login(request, user)  # rotates the session key
             if user.is_staff:
                 request.session.set_expiry(settings.STAFF_SESSION_AGE)
             target = request.POST.get("next") or request.GET.get("next")
-            if target and target.startswith("/") and not target.startswith("//"):
+            if target and url_has_allowed_host_and_scheme(
+                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
                 return redirect(target)
             return redirect("admin:index" if user.is_staff else "accounts:status")
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
@@ -112,7 +96,7 @@ def logout_view(request):
 @login_required
 def status(request):
     """A7: what is verified and what is missing."""
-    return render(request, "accounts/status.html", {"checklist": services.real_name_checklist(request.user)})
+    return render(request, "accounts/status.html", {"checklist": selectors.real_name_checklist(request.user)})
 
 
 def password_reset(request):
@@ -121,7 +105,7 @@ def password_reset(request):
         try:
             services.password_reset_request(username=form.cleaned_data["username"], ip=client_ip(request))
         except DomainError as exc:
-            form.add_error(None, str(exc.detail))
+            form.add_domain_error(exc)
         else:
             messages.info(request, _("If the account exists, a code was sent to its registered mobile number."))
             return redirect(f"{reverse('accounts:password_reset_confirm')}")
@@ -134,7 +118,7 @@ def password_reset_confirm(request):
         try:
             services.password_reset_confirm(**form.cleaned_data, ip=client_ip(request))
         except DomainError as exc:
-            show_error(form, exc, rename={"phone_code": "code", "password": "new_password"})
+            form.add_domain_error(exc)
         else:
             messages.success(request, _("Your password was changed. Please log in."))
             return redirect("accounts:login")
@@ -147,7 +131,7 @@ def activate(request):
         try:
             services.account_activate(**form.cleaned_data, ip=client_ip(request))
         except DomainError as exc:
-            show_error(form, exc, rename={"phone_code": "activation_code"})
+            form.add_domain_error(exc)
         else:
             messages.success(request, _("Your account is active. Please log in."))
             return redirect("accounts:login")
@@ -163,7 +147,7 @@ def organisation_new(request):
         try:
             services.organisation_create(user=request.user, **form.cleaned_data, ip=client_ip(request))
         except DomainError as exc:
-            show_error(form, exc, rename={"phone": "contact_phone", "name": "contact_name"})
+            form.add_domain_error(exc)
         else:
             messages.success(request, _("Your organisation was registered and is waiting for approval."))
             return redirect("accounts:organisation")
@@ -177,19 +161,24 @@ def organisation(request):
         raise Http404
     form = forms.StudentsCsvForm(request.POST or None, request.FILES or None)
     results = None
-    students = None
-    try:
-        if request.method == "POST" and form.is_valid():
-            rows = services.students_parse_csv(read_upload(request.FILES["file"], max_bytes=2 * 1024 * 1024))
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = services.students_parse_csv(
+                read_upload(request.FILES["file"], max_bytes=services.STUDENTS_CSV_MAX_BYTES)
+            )
             results = services.students_import(
                 actor=request.user, organisation_id=organisation.pk, rows=rows, ip=client_ip(request)
             )
-        students = services.students_list(actor=request.user, organisation_id=organisation.pk)
+        except NotFoundError:
+            raise
+        except DomainError as exc:
+            form.add_domain_error(exc)
+    try:
+        students = selectors.students_of_school(actor=request.user, organisation_id=organisation.pk)
     except NotFoundError:
-        raise Http404 from None
-    except DomainError as exc:
-        if request.method == "POST":
-            form.add_error(None, str(exc.detail))
+        raise
+    except DomainError:
+        students = None  # not a driving school, or not approved yet: the page says so
     return render(
         request,
         "accounts/organisation.html",

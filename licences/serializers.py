@@ -1,0 +1,199 @@
+"""The licences API's contract: one serializer per request and per response, used by the views for
+the output (and by the pages for the same fields) and by drf-spectacular for the schema."""
+
+import segno
+from django.core import signing
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from licences import tokens
+from licences.links import share_url, verify_url
+from licences.models import ELicenceState, LicenceStatus, Sex
+
+RECEIPT_SALT = "licences.receipt"
+RECEIPT_MAX_AGE = 24 * 3600
+QR_COLOURS = {"green": "#0a7f3f", "red": "#c62828"}
+QR_COLOUR_CHOICES = list(QR_COLOURS)
+
+
+def _licence_fields(source: str = "") -> dict:
+    """The fields of a licence record as `GET licence` shows them, read from `source` (e.g. "licence.")."""
+
+    def at(name: str) -> dict:
+        return {"source": f"{source}{name}"} if source else {}
+
+    return {
+        "number_masked": serializers.CharField(**at("number_masked")),
+        "name": serializers.CharField(**at("name")),
+        "sex": serializers.ChoiceField(choices=Sex.choices, **at("sex")),
+        "birth_date": serializers.DateField(**at("birth_date")),
+        "nationality": serializers.CharField(**at("nationality")),
+        "address": serializers.CharField(**at("address")),
+        "first_issued_on": serializers.DateField(**at("first_issued_on")),
+        "classes": serializers.ListField(child=serializers.CharField(), **at("classes")),
+        "valid_from": serializers.DateField(**at("valid_from")),
+        "valid_until": serializers.DateField(allow_null=True, help_text="null: long-term", **at("valid_until")),
+        "issuing_authority": serializers.CharField(**at("issuing_authority")),
+        "file_number_masked": serializers.CharField(**at("file_number_masked")),
+        "status": serializers.ChoiceField(choices=LicenceStatus.choices, **at("status")),
+        "points": serializers.IntegerField(**at("points")),
+        "has_portrait": serializers.BooleanField(**at("has_portrait")),
+    }
+
+
+LicenceOut = type("LicenceOut", (serializers.Serializer,), _licence_fields())
+
+
+class _ELicenceOwnFields(serializers.Serializer):
+    id = serializers.UUIDField()
+    state = serializers.ChoiceField(choices=ELicenceState.choices)
+    invalid_reason = serializers.CharField(allow_null=True)
+    paper_required = serializers.BooleanField()
+    issued_at = serializers.DateTimeField()
+    qr_colour = serializers.ChoiceField(choices=QR_COLOUR_CHOICES, source="licence.qr_colour")
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["invalid_reason"] = data["invalid_reason"] or None
+        return data
+
+
+# The e-licence with every field of `GET licence`.
+ELicenceOut = type("ELicenceOut", (_ELicenceOwnFields,), _licence_fields("licence."))
+
+
+class QROut(serializers.Serializer):
+    """A freshly issued QR token (`elicence_qr_issue`); context: `request` and the `elicence`."""
+
+    token = serializers.CharField()
+    short_code = serializers.CharField()
+    url = serializers.SerializerMethodField()
+    expires_at = serializers.DateTimeField()
+    server_time = serializers.DateTimeField()
+    lifetime_seconds = serializers.SerializerMethodField()
+    colour = serializers.SerializerMethodField()
+    svg = serializers.SerializerMethodField(help_text="the QR as an SVG data URI")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, issued) -> str:
+        return verify_url(self.context["request"], issued.token)
+
+    def get_lifetime_seconds(self, issued) -> int:
+        return tokens.QR_TOKEN_TTL
+
+    @extend_schema_field(serializers.ChoiceField(choices=QR_COLOUR_CHOICES))
+    def get_colour(self, issued) -> str:
+        return self.context["elicence"].licence.qr_colour
+
+    def get_svg(self, issued) -> str:
+        qr = segno.make(self.get_url(issued), error="m")
+        return qr.svg_data_uri(scale=4, border=2, dark=QR_COLOURS[self.get_colour(issued)])
+
+
+class VerificationLogOut(serializers.Serializer):
+    at = serializers.DateTimeField(source="checked_at")
+    organisation = serializers.CharField(source="organisation.name", allow_null=True)
+    organisation_kind = serializers.CharField(source="organisation.kind", allow_null=True)
+    method = serializers.CharField()
+    purpose = serializers.CharField(allow_blank=True)
+    result = serializers.CharField(help_text="`valid`, or the reason it was not")
+
+
+class ShareIn(serializers.Serializer):
+    purpose = serializers.CharField()
+    valid_days = serializers.IntegerField()
+
+
+class ShareOut(serializers.Serializer):
+    """A shared copy; context: `request` (for its links)."""
+
+    id = serializers.UUIDField()
+    code = serializers.CharField()
+    purpose = serializers.CharField()
+    url = serializers.SerializerMethodField()
+    expires_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, share) -> str:
+        return share_url(self.context["request"], share.code)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, share) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api-share-download", args=[share.pk]))
+
+
+class VerificationIn(serializers.Serializer):
+    token = serializers.CharField(required=False, help_text="QR token or the short code")
+    share_code = serializers.CharField(required=False)
+    purpose = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+    def validate(self, attrs):
+        if bool(attrs.get("token")) == bool(attrs.get("share_code")):
+            raise serializers.ValidationError(_("Send either a token or a share code."))
+        return attrs
+
+
+class SignedReceiptOut(serializers.Serializer):
+    receipt = serializers.DictField(help_text="what the verifier saw, as signed")
+    signature = serializers.CharField(help_text="Ed25519 over the canonical JSON of `receipt`, base64url")
+    key_id = serializers.CharField()
+
+
+class VerificationOut(serializers.Serializer):
+    """The answer to a verification (`VerificationOutcome`); context: `request` (for the receipt link)."""
+
+    id = serializers.UUIDField(source="result.id")
+    valid = serializers.BooleanField(source="result.valid")
+    reason = serializers.CharField(source="result.reason", allow_null=True)
+    paper_required = serializers.BooleanField(source="result.paper_required")
+    checked_at = serializers.DateTimeField(source="result.checked_at")
+    holder = serializers.DictField(source="result.holder", help_text="the fields this verifier may see")
+    receipt = SignedReceiptOut()
+    receipt_url = serializers.SerializerMethodField(help_text="the receipt as a PDF, for 24 hours")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_receipt_url(self, outcome) -> str:
+        signed_id = signing.dumps(str(outcome.verification.pk), salt=RECEIPT_SALT)
+        return self.context["request"].build_absolute_uri(reverse("api-receipt", args=[signed_id]))
+
+
+class ReceiptKeyOut(serializers.Serializer):
+    algorithm = serializers.CharField()
+    key_id = serializers.CharField()
+    public_key = serializers.CharField()
+
+
+class ReceiptCheckIn(serializers.Serializer):
+    receipt = serializers.DictField()
+    signature = serializers.CharField()
+
+
+class ReceiptCheckOut(serializers.Serializer):
+    authentic = serializers.BooleanField()
+
+
+class AuthorityLicenceIn(serializers.Serializer):
+    """For the schema: the record as `GET licence` with full numbers; the service checks every field."""
+
+    name = serializers.CharField()
+    sex = serializers.ChoiceField(choices=Sex.choices)
+    birth_date = serializers.DateField()
+    nationality = serializers.CharField(required=False)
+    address = serializers.CharField()
+    first_issued_on = serializers.DateField()
+    classes = serializers.ListField(child=serializers.CharField())
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(required=False, allow_null=True)
+    issuing_authority = serializers.CharField()
+    file_number = serializers.CharField()
+    status = serializers.ChoiceField(choices=LicenceStatus.choices, required=False)
+    points = serializers.IntegerField(required=False)
+
+
+class PortraitIn(serializers.Serializer):
+    portrait = serializers.ImageField()

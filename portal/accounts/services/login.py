@@ -1,0 +1,79 @@
+"""Logging in (by ID number, phone or staff username), API tokens, and password recovery (A6)."""
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
+
+from portal import ratelimit
+from portal.accounts import selectors
+from portal.accounts.audit import audit_record
+from portal.accounts.messaging import message_send
+from portal.accounts.models import CodePurpose, User
+from portal.accounts.services.codes import one_time_code_consume, one_time_code_issue
+from portal.accounts.services.common import login_name_key, new_password_validate
+from portal.errors import DomainError
+
+
+def user_authenticate(*, identifier: str, password: str, ip: str, request=None) -> User:
+    """The user behind a log-in name and password; rate-limited per account and per IP, audited."""
+    ratelimit.hit("login:ip", ip)
+    ratelimit.hit("login:account", login_name_key(identifier))
+    user = authenticate(request, username=identifier, password=password)
+    if user is None:
+        audit_record(actor=None, action="login.failed", data={}, ip=ip)
+        raise DomainError(
+            "invalid_credentials", _("The account or password is wrong, or the account is not activated yet.")
+        )
+    audit_record(actor=user, action="login.succeeded", obj=user, ip=ip)
+    return user
+
+
+def api_token_issue(*, user: User) -> str:
+    token, _created = Token.objects.get_or_create(user=user)
+    return token.key
+
+
+def _recoverable(identifier: str) -> User | None:
+    user = selectors.user_by_login_name(identifier)
+    return user if user is not None and user.is_active and user.phone else None
+
+
+def password_reset_request(*, username: str, ip: str) -> None:
+    """Always the same answer; a code goes only to the registered phone of an active account."""
+    ratelimit.hit("reset:ip", ip)
+    ratelimit.hit("reset:account", login_name_key(username))
+    user = _recoverable(username)
+    if user is None:
+        audit_record(actor=None, action="password_reset.requested_unknown", ip=ip)
+        return
+    with transaction.atomic():
+        code = one_time_code_issue(purpose=CodePurpose.PASSWORD_RESET, phone=user.phone)
+        message_send(
+            recipient=user.phone,
+            user=user,
+            text=_("[E-licence] Your password reset code is %(code)s. It expires in 10 minutes. Do not share it.")
+            % {"code": code},
+        )
+        audit_record(actor=None, action="password_reset.requested", obj=user, ip=ip)
+
+
+def password_reset_confirm(*, username: str, code: str, new_password: str, ip: str) -> User:
+    ratelimit.hit("reset:ip", ip)
+    ratelimit.hit("reset:account", login_name_key(username))
+    user = _recoverable(username)
+    if user is None:
+        raise DomainError("code_invalid", _("The verification code is wrong or has expired. Request a new code."))
+    new_password_validate(new_password, user)
+    one_time_code_consume(purpose=CodePurpose.PASSWORD_RESET, phone=user.phone, code=code)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        Token.objects.filter(user=user).delete()  # API tokens die with the old password; sessions too
+        audit_record(actor=user, action="password_reset.completed", obj=user, ip=ip)
+        message_send(
+            recipient=user.phone,
+            user=user,
+            text=_("[E-licence] Your password was changed. If this was not you, call the service hotline."),
+        )
+    return user

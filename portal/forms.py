@@ -1,0 +1,41 @@
+"""How pages show what a service refused: one form base class, used by every page that submits data."""
+
+from django import forms
+
+from portal.errors import DomainError
+
+
+class DomainErrorFormMixin:
+    """Puts a service's `DomainError` next to the field it concerns: the fields it names (by the
+    service's argument names), else the field of its `code`, else `default_field` or above the form.
+    """
+
+    field_of_code: dict[str, str] = {}  # error code → service argument
+    field_of_argument: dict[str, str] = {}  # service argument → this form's field, where they differ
+    default_field: str | None = None  # where an error with no field of its own goes (None: above the form)
+
+    def _form_field(self, argument: str | None) -> str | None:
+        field = self.field_of_argument.get(argument, argument)
+        return field if field in self.fields else self.default_field
+
+    domain_error_code: str = ""  # the code of the last service error, for pages that style by it
+
+    def add_domain_error(self, exc: DomainError) -> None:
+        self.domain_error_code = exc.code
+        placed = False
+        for argument, messages in exc.fields.items():
+            field = self._form_field(argument)
+            if field is not None:
+                for message in messages if isinstance(messages, list | tuple) else [messages]:
+                    self.add_error(field, str(message))
+                placed = True
+        if not placed:
+            self.add_error(self._form_field(self.field_of_code.get(exc.code)), str(exc.detail))
+
+
+class ServiceForm(DomainErrorFormMixin, forms.Form):
+    """A page's form whose cleaned data goes to a service."""
+
+
+class ServiceModelForm(DomainErrorFormMixin, forms.ModelForm):
+    """A staff-console change form whose object is saved by a service (checked by it in `clean`)."""
