@@ -35,7 +35,8 @@ from rest_framework.authtoken.models import Token
 citizen = make_person(name="张三")
 elicence = make_elicence(citizen)
 police = make_person(name="李警官", organisation=make_organisation("police"))
-print(json.dumps({"token": elicence_qr_issue(elicence=elicence).token, "police": Token.objects.create(user=police).key}))
+token = elicence_qr_issue(elicence=elicence).token
+print(json.dumps({"token": token, "police": Token.objects.create(user=police).key}))
 """
 
 

@@ -2,7 +2,7 @@
 
 from django.core import signing
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
@@ -27,7 +27,7 @@ from licences.serializers import (
     VerificationOut,
 )
 from portal.accounts.models import AccountKind
-from portal.api import ERRORS, NOT_FOUND, ErrorSerializer, validated
+from portal.api import CONFLICT, ERRORS, NOT_FOUND, validated
 from portal.errors import DomainError, NotFoundError
 from portal.images import read_upload
 from portal.ratelimit import client_ip
@@ -51,7 +51,7 @@ class ELicenceView(APIView):
 class ELicenceQRView(APIView):
     @extend_schema(
         tags=["licence"],
-        responses={200: QROut, 409: OpenApiResponse(ErrorSerializer, description="the e-licence is not valid")},
+        responses={200: QROut, **NOT_FOUND, **CONFLICT},
     )
     def get(self, request):
         elicence = selectors.elicence_current_for_or_404(request.user)
@@ -73,7 +73,7 @@ class SharesView(APIView):
         shares = selectors.shares_of_holder(request.user)
         return Response(ShareOut(shares, many=True, context={"request": request}).data)
 
-    @extend_schema(tags=["licence"], request=ShareIn, responses={201: ShareOut, **NOT_FOUND, **ERRORS})
+    @extend_schema(tags=["licence"], request=ShareIn, responses={201: ShareOut, **NOT_FOUND, **CONFLICT, **ERRORS})
     def post(self, request):
         share = services.share_create(user=request.user, **validated(ShareIn, request), ip=client_ip(request))
         return Response(ShareOut(share, context={"request": request}).data, status=201)

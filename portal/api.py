@@ -18,6 +18,7 @@ ERRORS = {
     429: OpenApiResponse(ErrorSerializer, description="Rate limited"),
 }
 NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="`not_found` (also for what is not yours)")}
+CONFLICT = {409: OpenApiResponse(ErrorSerializer, description="The current state does not allow it: `code` says why")}
 FORBIDDEN = {403: OpenApiResponse(ErrorSerializer, description="`permission_denied`")}
 
 

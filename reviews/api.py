@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.accounts.models import Role
-from portal.api import ERRORS, FORBIDDEN, NOT_FOUND, HasRole, validated
+from portal.api import CONFLICT, ERRORS, FORBIDDEN, NOT_FOUND, HasRole, validated
 from portal.images import read_upload
 from portal.ratelimit import client_ip
 from reviews import selectors, services
@@ -23,7 +23,7 @@ class ApplicationsView(APIView):
     @extend_schema(
         tags=["applications"],
         request={"multipart/form-data": ApplicationIn},
-        responses={201: ApplicationOut, **ERRORS},
+        responses={201: ApplicationOut, **CONFLICT, **ERRORS},
         description="400/409 codes: validity_start_mismatch, no_licence_record, licence_not_eligible, "
         "elicence_already_active, application_pending, face_verification_failed, real_name_unverified.",
     )
@@ -51,7 +51,7 @@ class ApplicationPhotoView(APIView):
     @extend_schema(
         tags=["applications"],
         request={"multipart/form-data": PhotoIn},
-        responses={202: ApplicationOut, **NOT_FOUND, **ERRORS},
+        responses={202: ApplicationOut, **NOT_FOUND, **CONFLICT, **ERRORS},
     )
     def post(self, request, application_id):
         photo = read_upload(request.FILES.get("photo"))
@@ -61,7 +61,9 @@ class ApplicationPhotoView(APIView):
 
 
 class ApplicationCancelView(APIView):
-    @extend_schema(tags=["applications"], request=None, responses={200: ApplicationOut, **NOT_FOUND, **ERRORS})
+    @extend_schema(
+        tags=["applications"], request=None, responses={200: ApplicationOut, **NOT_FOUND, **CONFLICT, **ERRORS}
+    )
     def post(self, request, application_id):
         application = services.application_cancel(
             user=request.user, application_id=application_id, ip=client_ip(request)
@@ -91,7 +93,11 @@ class StaffDecisionView(APIView):
     required_role = Role.REVIEWER
     parser_classes = [JSONParser, FormParser]
 
-    @extend_schema(tags=["staff"], request=DecisionIn, responses={200: ApplicationOut, **FORBIDDEN, **ERRORS})
+    @extend_schema(
+        tags=["staff"],
+        request=DecisionIn,
+        responses={200: ApplicationOut, **FORBIDDEN, **NOT_FOUND, **CONFLICT, **ERRORS},
+    )
     def post(self, request, application_id):
         application = services.application_photo_decide(
             reviewer=request.user,

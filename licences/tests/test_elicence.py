@@ -13,6 +13,7 @@ from licences import tokens
 from licences.models import ELicence, Verification
 from licences.services import elicences_expire, licence_upsert
 from portal.accounts import sms
+from portal.accounts.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -356,31 +357,49 @@ def test_daily_expiry_task_runs_twice_safely(citizen, outsider):
     assert elicences_expire() == 0
 
 
-def test_admin_edit_goes_through_the_service(client, supervisor, citizen):
-    elicence = make_elicence(citizen)
-    client.force_login(supervisor)
+ADMIN_LICENCE_FORM = {
+    "sex": "M",
+    "nationality": "中国",
+    "birth_date": "1990-03-07",
+    "address": "北京",
+    "first_issued_on": "2012-05-04",
+    "classes": '["C1", "C2"]',
+    "valid_from": "2022-05-04",
+    "valid_until": "2032-05-04",
+    "issuing_authority": "北京市公安局公安交通管理局",
+    "status": "normal",
+    "points": 0,
+}
+
+
+def _licence_admin(client, supervisor, citizen):
     from django.contrib.auth.models import Permission
 
+    elicence = make_elicence(citizen)
+    client.force_login(supervisor)
     supervisor.user_permissions.add(Permission.objects.get(codename="change_licence"))
-    url = f"/admin/licences/licence/{elicence.licence_id}/change/"
-    form = {
-        "name": citizen.name,
-        "sex": "M",
-        "nationality": "中国",
-        "birth_date": "1990-03-07",
-        "address": "北京",
-        "first_issued_on": "2012-05-04",
-        "classes": '["C1", "C2"]',
-        "valid_from": "2022-05-04",
-        "valid_until": "2032-05-04",
-        "issuing_authority": "北京市公安局公安交通管理局",
-        "status": "normal",
-        "points": 0,
-    }
-    response = client.post(url, form)
+    return elicence, f"/admin/licences/licence/{elicence.licence_id}/change/"
+
+
+def test_admin_edit_goes_through_the_service(client, supervisor, citizen):
+    elicence, url = _licence_admin(client, supervisor, citizen)
+    response = client.post(url, {**ADMIN_LICENCE_FORM, "name": citizen.name})
     assert response.status_code == 302, response.content.decode()[-2000:]
     elicence.refresh_from_db()
     assert elicence.state == "invalid" and elicence.invalid_reason == "licence_changed"
+    assert AuditEntry.objects.filter(action="licence.updated", actor=supervisor).exists()
+
+
+def test_admin_edit_the_register_refuses_is_shown_on_the_form_and_changes_nothing(client, supervisor, citizen):
+    elicence, url = _licence_admin(client, supervisor, citizen)
+    form = {**ADMIN_LICENCE_FORM, "name": citizen.name, "valid_until": "2020-01-01", "classes": '["ZZ"]'}
+    response = client.post(url, form)
+    page = response.content.decode()
+    assert response.status_code == 200 and "errorlist" in page
+    assert "changed successfully" not in page and "成功" not in page
+    elicence.refresh_from_db()
+    assert elicence.state == "valid" and elicence.licence.classes == ["C1"]
+    assert not AuditEntry.objects.filter(action="licence.updated", actor=supervisor).exists()
 
 
 def test_issue_requires_normal_licence_and_one_at_a_time(citizen):

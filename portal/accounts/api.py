@@ -31,7 +31,7 @@ from portal.accounts.serializers import (
     TokenIn,
     TokenOut,
 )
-from portal.api import ERRORS, FORBIDDEN, NOT_FOUND, ErrorSerializer, HasRole, PublicAPIView, validated
+from portal.api import CONFLICT, ERRORS, FORBIDDEN, NOT_FOUND, ErrorSerializer, HasRole, PublicAPIView, validated
 from portal.errors import DomainError
 from portal.images import read_upload
 from portal.ratelimit import client_ip
@@ -115,7 +115,9 @@ class MeView(APIView):
 
 # --- organisations ---------------------------------------------------------------------------------
 class OrganisationCreateView(APIView):
-    @extend_schema(tags=["organisations"], request=OrganisationIn, responses={201: OrganisationCreatedOut, **ERRORS})
+    @extend_schema(
+        tags=["organisations"], request=OrganisationIn, responses={201: OrganisationCreatedOut, **CONFLICT, **ERRORS}
+    )
     def post(self, request):
         data = validated(OrganisationIn, request)
         organisation = services.organisation_create(user=request.user, **data, ip=client_ip(request))
@@ -158,7 +160,7 @@ class StaffOrganisationApproveView(APIView):
     permission_classes = [HasRole]
     required_role = Role.COUNTER_CLERK
 
-    @extend_schema(tags=["staff"], request=None, responses={200: OrganisationOut, **FORBIDDEN, **NOT_FOUND})
+    @extend_schema(tags=["staff"], request=None, responses={200: OrganisationOut, **FORBIDDEN, **NOT_FOUND, **CONFLICT})
     def post(self, request, organisation_id):
         organisation = services.organisation_decide(
             staff=request.user, organisation_id=organisation_id, approve=True, ip=client_ip(request)
@@ -171,7 +173,9 @@ class CounterRegistrationView(APIView):
     required_role = Role.COUNTER_CLERK
 
     @extend_schema(
-        tags=["staff"], request=CounterRegistrationIn, responses={201: CounterRegistrationOut, **FORBIDDEN, **ERRORS}
+        tags=["staff"],
+        request=CounterRegistrationIn,
+        responses={201: CounterRegistrationOut, **FORBIDDEN, **CONFLICT, **ERRORS},
     )
     def post(self, request):
         data = validated(CounterRegistrationIn, request)

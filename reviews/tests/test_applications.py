@@ -385,3 +385,31 @@ def test_retakes_do_not_count_as_rejections(api, reviewer, django_capture_on_com
     response = api.post(f"/api/v1/staff/applications/{application_id}/decision", body, format="json")
     assert response.json()["status"] == "photo_required"  # one real rejection, not four
     assert upload_photo(api, person, application_id, photoset.good(2).data).status_code == 202
+
+
+def test_calendar_overrides_from_the_console_are_audited(client, supervisor):
+    from portal.accounts.models import AuditEntry
+
+    client.force_login(supervisor)
+    added = client.post(
+        "/admin/reviews/workingdayoverride/add/", {"date": "2031-01-02", "is_working_day": "on", "note": "调休"}
+    )
+    assert added.status_code == 302
+    override = WorkingDayOverride.objects.get(date=date(2031, 1, 2))
+    entry = AuditEntry.objects.get(action="calendar.override_created")
+    assert entry.actor == supervisor and entry.data == {"date": "2031-01-02", "working_day": True}
+    deleted = client.post(f"/admin/reviews/workingdayoverride/{override.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302 and not WorkingDayOverride.objects.exists()
+    assert AuditEntry.objects.filter(action="calendar.override_deleted", actor=supervisor).exists()
+
+
+def test_someone_elses_application_page_is_not_found(client):
+    person, _licence = holder(portrait=False)
+    other = make_person(name="李四")
+    application = Application.objects.create(
+        applicant=person, licence=_licence, licence_version=1, validity_start=date(2022, 5, 4), status="photo_required"
+    )
+    client.force_login(other)
+    assert client.get(f"/applications/{application.pk}/").status_code == 404
+    client.force_login(person)
+    assert client.get(f"/applications/{application.pk}/").status_code == 200
