@@ -62,14 +62,9 @@ def shares(request):
     if current is None:
         raise Http404
     form = forms.ShareForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            share = services.share_create(user=request.user, **form.cleaned_data, ip=client_ip(request))
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            messages.success(request, _("The copy was created. Code: %(code)s") % {"code": share.code})
-            return redirect("licences:shares")
+    if form.submit(request, services.share_create, user=request.user, ip=client_ip(request)):
+        messages.success(request, _("The copy was created. Code: %(code)s") % {"code": form.result.code})
+        return redirect("licences:shares")
     rows = ShareOut(selectors.shares_of_holder(request.user), many=True, context={"request": request}).data
     return render(request, "licences/shares.html", {"elicence": current, "shares": rows, "form": form})
 

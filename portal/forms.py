@@ -36,6 +36,25 @@ class DomainErrorFormMixin:
 class ServiceForm(DomainErrorFormMixin, forms.Form):
     """A page's form whose cleaned data goes to a service."""
 
+    result = None  # what the service returned, after a successful `submit`
+
+    def submit(self, request, service, **arguments) -> bool:
+        """On a valid POST, call `service(**cleaned_data, **arguments)`; True when it succeeded.
+
+        A `DomainError` is put on the form (False); `NotFoundError` and refusals propagate to the
+        404/403 pages (portal.middleware.DomainErrorPageMiddleware).
+        """
+        if request.method != "POST" or not self.is_valid():
+            return False
+        try:
+            self.result = service(**self.cleaned_data, **arguments)
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            self.add_domain_error(exc)
+            return False
+        return True
+
 
 class ServiceModelForm(DomainErrorFormMixin, forms.ModelForm):
     """A staff-console change form whose object is saved by a service (checked by it in `clean`)."""

@@ -12,6 +12,7 @@ class ApplyForm(ServiceForm):
 
 
 class PhotoForm(ServiceForm):
+    action = forms.CharField(required=False)  # "cancel", or a photo upload
     photo = forms.FileField(label=_("Photo (JPEG or PNG)"), required=False)
 
 

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from licences import selectors as licence_selectors
 from portal.accounts.models import Role
 from portal.accounts.permissions import role_required
-from portal.errors import DomainError
 from portal.images import read_upload
 from portal.ratelimit import client_ip
 from portal.responses import private_file
@@ -23,19 +22,15 @@ from reviews.serializers import ApplicationOut
 @login_required
 def apply(request):
     form = forms.ApplyForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            application = services.application_submit(
-                user=request.user,
-                validity_start=form.cleaned_data["validity_start"],
-                selfie=read_upload(form.cleaned_data["selfie"]),
-                ip=client_ip(request),
-            )
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            messages.success(request, _("Your application was received."))
-            return redirect("reviews:application", application.pk)
+
+    def submit(validity_start, selfie):
+        return services.application_submit(
+            user=request.user, validity_start=validity_start, selfie=read_upload(selfie), ip=client_ip(request)
+        )
+
+    if form.submit(request, submit):
+        messages.success(request, _("Your application was received."))
+        return redirect("reviews:application", form.result.pk)
     context = {
         "form": form,
         "licence": licence_selectors.licence_for_user(request.user),
@@ -48,18 +43,16 @@ def apply(request):
 def application(request, application_id):
     current = selectors.application_of_applicant(user=request.user, application_id=application_id)
     form = forms.PhotoForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if request.POST.get("action") == "cancel":
-                services.application_cancel(user=request.user, application_id=current.pk, ip=client_ip(request))
-            else:
-                photo = read_upload(form.cleaned_data["photo"])
-                services.photo_upload(user=request.user, application_id=current.pk, photo=photo, ip=client_ip(request))
-                messages.info(request, _("The photo was uploaded and is being checked."))
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            return redirect("reviews:application", current.pk)
+    mine = {"user": request.user, "application_id": current.pk, "ip": client_ip(request)}
+
+    def cancel_or_upload(action, photo):
+        if action == "cancel":
+            return services.application_cancel(**mine)
+        services.photo_upload(**mine, photo=read_upload(photo))
+        messages.info(request, _("The photo was uploaded and is being checked."))
+
+    if form.submit(request, cancel_or_upload):
+        return redirect("reviews:application", current.pk)
     context = {
         "application": current,
         "data": ApplicationOut(current).data,
@@ -99,17 +92,11 @@ def queue(request):
 def case(request, application_id):
     current = selectors.review_case(application_id)
     form = forms.DecisionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.application_photo_decide(
-                reviewer=request.user, application_id=current.pk, **form.cleaned_data, ip=client_ip(request)
-            )
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            messages.success(request, _("Decision saved."))
-            following = selectors.review_case_next(current)
-            return redirect("reviews:case", following.pk) if following else redirect("reviews:queue")
+    decide = services.application_photo_decide
+    if form.submit(request, decide, reviewer=request.user, application_id=current.pk, ip=client_ip(request)):
+        messages.success(request, _("Decision saved."))
+        following = selectors.review_case_next(current)
+        return redirect("reviews:case", following.pk) if following else redirect("reviews:queue")
     photo = selectors.review_photo(current)
     box = None
     if photo and photo.metrics.get("face_box") and photo.metrics.get("width"):

@@ -96,15 +96,8 @@ class UserAdmin(FindByNumberMixin, BaseUserAdmin):
             raise PermissionDenied
         form = forms.CounterRegistrationForm(request.POST or None)
         result = None
-        if request.method == "POST" and form.is_valid():
-            try:
-                result = services.counter_registration_create(
-                    clerk=request.user, **form.cleaned_data, ip=client_ip(request)
-                )
-            except DomainError as exc:
-                form.add_domain_error(exc)
-            else:
-                form = forms.CounterRegistrationForm()
+        if form.submit(request, services.counter_registration_create, clerk=request.user, ip=client_ip(request)):
+            result, form = form.result, forms.CounterRegistrationForm()
         context = {
             **self.admin_site.each_context(request),
             "title": _("Counter registration"),

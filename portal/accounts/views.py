@@ -7,14 +7,13 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal.accounts import forms, selectors, services
 from portal.accounts.models import RealNameStatus
-from portal.errors import DomainError, NotFoundError
+from portal.errors import DomainError
 from portal.images import read_upload
 from portal.ratelimit import client_ip
 
@@ -50,40 +49,35 @@ def face(request):
     if request.user.real_name_status == RealNameStatus.VERIFIED:
         return redirect("accounts:status")
     form = forms.FaceForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            selfie = read_upload(request.FILES["selfie"])
-            services.face_verification_submit(user=request.user, selfie=selfie, ip=client_ip(request))
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            messages.success(request, _("Your identity is verified."))
-            return redirect("accounts:status")
+
+    def verify(selfie):
+        return services.face_verification_submit(user=request.user, selfie=read_upload(selfie), ip=client_ip(request))
+
+    if form.submit(request, verify):
+        messages.success(request, _("Your identity is verified."))
+        return redirect("accounts:status")
     return render(request, "accounts/face.html", {"form": form})
 
 
 def login_view(request):
     form = forms.LoginForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_authenticate(
-                identifier=form.cleaned_data["username"],
-                password=form.cleaned_data["password"],
-                ip=client_ip(request),
-                request=request,
-            )
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            auth_login(request, user)  # rotates the session key
-            if user.is_staff:
-                request.session.set_expiry(settings.STAFF_SESSION_AGE)
-            target = request.POST.get("next") or request.GET.get("next")
-            if target and url_has_allowed_host_and_scheme(
-                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-            ):
-                return redirect(target)
-            return redirect("admin:index" if user.is_staff else "accounts:status")
+
+    def log_in(username, password):
+        return services.user_authenticate(
+            identifier=username, password=password, ip=client_ip(request), request=request
+        )
+
+    if form.submit(request, log_in):
+        user = form.result
+        auth_login(request, user)  # rotates the session key
+        if user.is_staff:
+            request.session.set_expiry(settings.STAFF_SESSION_AGE)
+        target = request.POST.get("next") or request.GET.get("next")
+        if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return redirect(target)
+        return redirect("admin:index" if user.is_staff else "accounts:status")
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 
@@ -101,40 +95,25 @@ def status(request):
 
 def password_reset(request):
     form = forms.PasswordResetForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.password_reset_request(username=form.cleaned_data["username"], ip=client_ip(request))
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            messages.info(request, _("If the account exists, a code was sent to its registered mobile number."))
-            return redirect(f"{reverse('accounts:password_reset_confirm')}")
+    if form.submit(request, services.password_reset_request, ip=client_ip(request)):
+        messages.info(request, _("If the account exists, a code was sent to its registered mobile number."))
+        return redirect("accounts:password_reset_confirm")
     return render(request, "accounts/password_reset.html", {"form": form})
 
 
 def password_reset_confirm(request):
     form = forms.PasswordResetConfirmForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.password_reset_confirm(**form.cleaned_data, ip=client_ip(request))
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            messages.success(request, _("Your password was changed. Please log in."))
-            return redirect("accounts:login")
+    if form.submit(request, services.password_reset_confirm, ip=client_ip(request)):
+        messages.success(request, _("Your password was changed. Please log in."))
+        return redirect("accounts:login")
     return render(request, "accounts/password_reset_confirm.html", {"form": form})
 
 
 def activate(request):
     form = forms.ActivateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.account_activate(**form.cleaned_data, ip=client_ip(request))
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            messages.success(request, _("Your account is active. Please log in."))
-            return redirect("accounts:login")
+    if form.submit(request, services.account_activate, ip=client_ip(request)):
+        messages.success(request, _("Your account is active. Please log in."))
+        return redirect("accounts:login")
     return render(request, "accounts/activate.html", {"form": form})
 
 
@@ -143,14 +122,9 @@ def organisation_new(request):
     if request.user.organisation_id:
         return redirect("accounts:organisation")
     form = forms.OrganisationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.organisation_create(user=request.user, **form.cleaned_data, ip=client_ip(request))
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            messages.success(request, _("Your organisation was registered and is waiting for approval."))
-            return redirect("accounts:organisation")
+    if form.submit(request, services.organisation_create, user=request.user, ip=client_ip(request)):
+        messages.success(request, _("Your organisation was registered and is waiting for approval."))
+        return redirect("accounts:organisation")
     return render(request, "accounts/organisation_new.html", {"form": form})
 
 
@@ -160,27 +134,19 @@ def organisation(request):
     if organisation is None:
         raise Http404
     form = forms.StudentsCsvForm(request.POST or None, request.FILES or None)
-    results = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            rows = services.students_parse_csv(
-                read_upload(request.FILES["file"], max_bytes=services.STUDENTS_CSV_MAX_BYTES)
-            )
-            results = services.students_import(
-                actor=request.user, organisation_id=organisation.pk, rows=rows, ip=client_ip(request)
-            )
-        except NotFoundError:
-            raise
-        except DomainError as exc:
-            form.add_domain_error(exc)
+
+    def students_import(file):
+        rows = services.students_parse_csv(read_upload(file, max_bytes=services.STUDENTS_CSV_MAX_BYTES))
+        return services.students_import(
+            actor=request.user, organisation_id=organisation.pk, rows=rows, ip=client_ip(request)
+        )
+
+    form.submit(request, students_import)
     try:
         students = selectors.students_of_school(actor=request.user, organisation_id=organisation.pk)
-    except NotFoundError:
-        raise
-    except DomainError:
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
         students = None  # not a driving school, or not approved yet: the page says so
-    return render(
-        request,
-        "accounts/organisation.html",
-        {"organisation": organisation, "form": form, "results": results, "students": students},
-    )
+    context = {"organisation": organisation, "form": form, "results": form.result, "students": students}
+    return render(request, "accounts/organisation.html", context)
