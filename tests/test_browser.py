@@ -439,7 +439,8 @@ def test_camera_capture_fills_the_photo_input(browser, live_server):
     page.goto(f"{live_server.url}/apply/")
     page.click(".camera-start")
     page.wait_for_selector(".camera-shoot:not([hidden])")
-    page.wait_for_timeout(500)  # a few frames of the fake camera
+    # The fake camera has delivered frames once the preview knows its size and has data to draw.
+    wait_until(page, "(v => v && v.readyState >= 2 && v.videoWidth > 0)(document.querySelector('video'))")
     page.click(".camera-shoot")
     page.wait_for_selector(".camera-done:not([hidden])")
     assert page.evaluate("() => document.getElementById('selfie').files[0].type") == "image/jpeg"
