@@ -66,7 +66,12 @@ def review_queue(*, status: str = "", problem: str = "", older_than_hours: int |
 
 
 def review_case(application_id) -> Application:
-    found = Application.objects.select_related("licence", "applicant").filter(pk=application_id).first()
+    found = (
+        Application.objects.select_related("licence", "applicant")
+        .prefetch_related("photos", "timeline")
+        .filter(pk=application_id)
+        .first()
+    )
     if found is None:
         raise NotFoundError("not_found", _("Not found."))
     return found

@@ -109,7 +109,6 @@ def case(request, application_id):
         "box": box,
         "reasons": services.REJECT_REASONS,
         "form": form,
-        "timeline": current.timeline.all(),
     }
     return render(request, "reviews/case.html", context)
 
