@@ -1,0 +1,121 @@
+"""E-licences (L3): issue, invalidate (L7), short-lived QR tokens, the daily expiry sweep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from licences import tokens
+from licences.models import ELicence, ELicenceState, InvalidReason, Licence, LicenceStatus, QRCode
+from portal.accounts.audit import audit_record
+from portal.accounts.messaging import message_send
+from portal.accounts.models import User
+from portal.errors import DomainError
+
+
+def holder_notify(holder: User, text: str) -> None:
+    if holder.phone:
+        message_send(recipient=holder.phone, user=holder, text=text)
+
+
+# --- L3: e-licences ---------------------------------------------------------------------------------
+MESSAGES_ON_INVALID = {
+    InvalidReason.LICENCE_CHANGED: gettext_noop(
+        "[E-licence] Your licence was changed (classes, validity or issuer). "
+        "Your e-licence is no longer valid: please apply again."
+    ),
+    InvalidReason.LICENCE_REVOKED: gettext_noop(
+        "[E-licence] Your licence was revoked. Your e-licence is no longer valid."
+    ),
+    InvalidReason.LICENCE_CANCELLED: gettext_noop(
+        "[E-licence] Your licence was cancelled. Your e-licence is no longer valid."
+    ),
+    InvalidReason.LICENCE_EXPIRED: gettext_noop(
+        "[E-licence] Your licence has expired. Your e-licence is no longer valid."
+    ),
+    InvalidReason.LICENCE_SUSPENDED: gettext_noop(
+        "[E-licence] Your licence is suspended. Your e-licence is not valid meanwhile."
+    ),
+}
+
+
+def elicence_invalidate(*, elicence: ELicence, reason: str, actor=None) -> bool:
+    """Idempotent: an e-licence already invalid stays as it is (the first reason is kept)."""
+    with transaction.atomic():
+        done = ELicence.objects.filter(pk=elicence.pk, state=ELicenceState.VALID).update(
+            state=ELicenceState.INVALID, invalid_reason=reason, invalidated_at=timezone.now()
+        )
+        if not done:
+            return False
+        audit_record(actor=actor, action="elicence.invalidated", obj=elicence, data={"reason": reason})
+        holder_notify(elicence.holder, _(MESSAGES_ON_INVALID[reason]))
+    elicence.refresh_from_db()
+    return True
+
+
+def elicence_issue(*, licence: Licence, holder: User, actor=None, ip: str | None = None) -> ELicence:
+    """Issue the e-licence (called by auto-approval; staff may issue from the admin for testing)."""
+    if holder.id_number_hash != licence.number_hash:
+        raise DomainError("licence_not_holders", _("This licence belongs to someone else."), status=403)
+    if licence.status != LicenceStatus.NORMAL:
+        raise DomainError("licence_not_eligible", _("An e-licence cannot be issued for a licence in this status."))
+    if licence.is_overdue:
+        raise DomainError("licence_not_eligible", _("The licence has expired."))
+    try:
+        with transaction.atomic():
+            elicence = ELicence.objects.create(licence=licence, holder=holder, licence_version=licence.version)
+            audit_record(actor=actor, action="elicence.issued", obj=elicence, data={"version": licence.version}, ip=ip)
+            holder_notify(
+                holder, _("[E-licence] Your electronic driving licence was issued. Open the portal to show it.")
+            )
+    except IntegrityError:
+        raise DomainError(
+            "elicence_already_active", _("An e-licence is already active for this licence."), status=409
+        ) from None
+    return elicence
+
+
+@dataclass(frozen=True)
+class QRIssue:
+    token: str
+    short_code: str
+    expires_at: datetime
+    server_time: datetime
+
+
+def elicence_qr_issue(*, elicence: ELicence) -> QRIssue:
+    if not elicence.is_valid or elicence.licence_version != elicence.licence.version:
+        raise DomainError("elicence_not_valid", _("This e-licence is not valid."), status=409)
+    now = timezone.now()
+    token, expires_at = tokens.qr_token_issue(
+        elicence_id=elicence.pk, licence_version=elicence.licence_version, now=now.timestamp()
+    )
+    for _attempt in range(5):
+        code = tokens.random_code(tokens.SHORT_CODE_LENGTH)
+        try:
+            with transaction.atomic():
+                QRCode.objects.create(
+                    code=code, elicence=elicence, licence_version=elicence.licence_version, expires_at=expires_at
+                )
+            break
+        except IntegrityError:
+            continue
+    return QRIssue(token=token, short_code=code, expires_at=expires_at, server_time=now)
+
+
+# --- the daily sweep ----------------------------------------------------------------------------------
+def elicences_expire(*, today: date | None = None) -> int:
+    """Invalidate e-licences whose licence validity has ended (daily beat task). Idempotent."""
+    today = today or timezone.localdate()
+    expired = 0
+    for elicence in ELicence.objects.filter(state=ELicenceState.VALID, licence__valid_until__lt=today).select_related(
+        "holder", "licence"
+    ):
+        expired += elicence_invalidate(elicence=elicence, reason=InvalidReason.LICENCE_EXPIRED)
+    QRCode.objects.filter(expires_at__lt=timezone.now() - timedelta(days=1)).delete()
+    return expired

@@ -1,0 +1,160 @@
+"""Verification (L4): what was presented, whether it is valid, what this verifier may see, a signed receipt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from licences import selectors, tokens
+from licences.models import ELicence, InvalidReason, Licence, Share, Verification, VerificationMethod
+from portal import ratelimit
+from portal.accounts.audit import audit_record
+from portal.accounts.models import OrganisationKind
+from portal.masking import mask_name
+
+FIELDS_BY_KIND = {
+    OrganisationKind.POLICE: (
+        "name",
+        "number_masked",
+        "sex",
+        "birth_date",
+        "nationality",
+        "address",
+        "first_issued_on",
+        "classes",
+        "valid_from",
+        "valid_until",
+        "issuing_authority",
+        "file_number_masked",
+        "status",
+        "points",
+    ),
+    OrganisationKind.INSURER: ("name", "classes", "valid_from", "valid_until", "status"),
+    OrganisationKind.CAR_RENTAL: ("name", "classes", "valid_from", "valid_until", "status"),
+    OrganisationKind.EMPLOYER: ("name", "classes", "valid_from", "valid_until", "status"),
+}
+
+
+def holder_fields_for(licence: Licence, verifier) -> dict:
+    """The holder's fields this verifier may see (L4): anonymous and unapproved get the masked name only."""
+    organisation = getattr(verifier, "organisation", None) if getattr(verifier, "is_authenticated", False) else None
+    fields = FIELDS_BY_KIND.get(organisation.kind, ()) if organisation and organisation.is_approved else ()
+    view = {"name_masked": mask_name(licence.name)}
+    for field in fields:
+        value = getattr(licence, field)
+        view[field] = value.isoformat() if isinstance(value, date) else value
+    return view
+
+
+@dataclass
+class VerificationOutcome:
+    verification: Verification
+    result: dict
+    receipt: dict
+
+
+@dataclass(frozen=True)
+class Presented:
+    """What a verifier presented, resolved: the e-licence (if found), the share, and why it fails (or None)."""
+
+    method: str
+    elicence: ELicence | None = None
+    share: Share | None = None
+    reason: str | None = None
+
+
+def _presented_resolve(*, token: str | None, share_code: str | None, now: datetime) -> Presented:
+    if share_code:
+        share = selectors.share_by_code(tokens.normalise_code(share_code))
+        method = VerificationMethod.SHARE
+        if share is None:
+            return Presented(method, reason="not_found")
+        reason = "revoked" if share.revoked_at else "expired" if share.expires_at <= now else None
+        return Presented(method, share.elicence, share, reason)
+    token = (token or "").strip()
+    if tokens.looks_like_short_code(token):
+        found = selectors.qr_code_by_code(tokens.normalise_code(token))
+        if found is None:
+            return Presented(VerificationMethod.CODE, reason="not_found")
+        if found.expires_at + timedelta(seconds=tokens.CLOCK_SKEW) < now:
+            return Presented(VerificationMethod.CODE, found.elicence, reason="expired")
+        changed = found.licence_version != found.elicence.licence_version
+        return Presented(VerificationMethod.CODE, found.elicence, reason="licence_changed" if changed else None)
+    try:
+        claims = tokens.qr_token_read(token, now=now.timestamp())
+    except tokens.TokenError as exc:
+        return Presented(VerificationMethod.QR, reason=exc.reason)
+    elicence = selectors.elicence_by_id(claims.elicence_id)
+    if elicence is None:
+        return Presented(VerificationMethod.QR, reason="not_found")
+    changed = claims.licence_version != elicence.licence_version
+    return Presented(VerificationMethod.QR, elicence, reason="licence_changed" if changed else None)
+
+
+def verification_record(
+    *, verifier, token: str | None = None, share_code: str | None = None, purpose: str = "", ip: str | None = None
+) -> VerificationOutcome:
+    """Check a QR token, short code or share code; store the check; return the answer and a signed receipt."""
+    ratelimit.hit("verify:ip", ip or "unknown")
+    now = timezone.now()
+    presented = _presented_resolve(token=token, share_code=share_code, now=now)
+    elicence, share, method, reason = presented.elicence, presented.share, presented.method, presented.reason
+    licence = elicence.licence if elicence else None
+    if reason is None and elicence is not None:
+        if not elicence.is_valid:
+            reason = elicence.invalid_reason or "licence_changed"
+        elif elicence.licence_version != licence.version:
+            reason = InvalidReason.LICENCE_CHANGED
+    valid = reason is None
+    paper = bool(valid and licence and licence.paper_required)
+    user = verifier if getattr(verifier, "is_authenticated", False) else None
+    organisation = user.organisation if user and user.organisation_id else None
+    holder = holder_fields_for(licence, user) if (valid and licence) else {}
+    # One transaction for the check and its audit entry: one commit (and fsync) instead of two.
+    with transaction.atomic():
+        verification = Verification.objects.create(
+            elicence=elicence,
+            share=share,
+            verifier=user,
+            organisation=organisation,
+            method=method,
+            purpose=(purpose or (share.purpose if share else ""))[:100],
+            valid=valid,
+            reason=reason or "",
+            paper_required=paper,
+            checked_at=now,
+            ip=ip if ip and ip != "unknown" else None,
+        )
+        audit_record(
+            actor=user,
+            action="verification.recorded",
+            obj=verification,
+            data={"valid": valid, "reason": reason, "method": method},
+            ip=ip,
+        )
+    document = receipt_document_build(verification, holder=holder)
+    result = {key: document[key] for key in ("id", "valid", "reason", "paper_required", "checked_at", "holder")}
+    return VerificationOutcome(verification, result, tokens.receipt_sign(document))
+
+
+def receipt_document_build(verification: Verification, *, holder: dict | None = None) -> dict:
+    """What the verifier saw, as signed in the receipt; rebuilt from the stored check for a later download."""
+    if holder is None:
+        licence = verification.elicence.licence if verification.elicence else None
+        holder = holder_fields_for(licence, verification.verifier) if (verification.valid and licence) else {}
+    organisation = verification.organisation
+    return {
+        "id": str(verification.pk),
+        "valid": verification.valid,
+        "reason": verification.reason or None,
+        "paper_required": verification.paper_required,
+        "checked_at": verification.checked_at.isoformat(),
+        "holder": holder,
+        "method": verification.method,
+        "purpose": verification.purpose,
+        "verifier": {"organisation": organisation.name, "kind": organisation.kind} if organisation else None,
+        "issuer": "e-licence portal",
+    }
