@@ -2,7 +2,7 @@
 
 from django import forms
 
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFoundError
 
 
 class DomainErrorFormMixin:
@@ -41,16 +41,16 @@ class ServiceForm(DomainErrorFormMixin, forms.Form):
     def submit(self, request, service, **arguments) -> bool:
         """On a valid POST, call `service(**cleaned_data, **arguments)`; True when it succeeded.
 
-        A `DomainError` is put on the form (False); `NotFoundError` and refusals propagate to the
-        404/403 pages (portal.middleware.DomainErrorPageMiddleware).
+        A `DomainError` is put on the form (False); a `NotFoundError` propagates to the 404 page
+        (portal.middleware.DomainErrorPageMiddleware).
         """
         if request.method != "POST" or not self.is_valid():
             return False
         try:
             self.result = service(**self.cleaned_data, **arguments)
+        except NotFoundError:
+            raise
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
             self.add_domain_error(exc)
             return False
         return True

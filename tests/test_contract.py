@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from conftest import (
+    LICENCE_DATA,
     PASSWORD,
     last_code,
     make_elicence,
@@ -148,18 +149,7 @@ def test_every_documented_operation_answers_as_documented(contract, api, clerk, 
     # The register, as the authority's system writes it.
     api.force_authenticate(authority)
     owner = make_person(name="张三")
-    record = {
-        "name": "张三",
-        "sex": "M",
-        "birth_date": "1990-03-07",
-        "address": "北京市朝阳区示范路 1 号",
-        "first_issued_on": "2012-05-04",
-        "classes": ["C1"],
-        "valid_from": "2022-05-04",
-        "valid_until": "2032-05-04",
-        "issuing_authority": "北京市公安局公安交通管理局",
-        "file_number": "110100001234",
-    }
+    record = {key: value for key, value in LICENCE_DATA.items() if key not in ("status", "points", "nationality")}
     c.call("put", "/api/v1/authority/licences/{number}", number=owner.id_number, data=record)
     c.call("put", "/api/v1/authority/licences/{number}", number=owner.id_number, data={**record, "points": 3})
     portrait = {"portrait": _file(photoset.good(9).data, "portrait.jpg")}

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from portal.accounts import forms, selectors, services
 from portal.accounts.models import RealNameStatus
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFoundError
 from portal.images import read_upload
 from portal.ratelimit import client_ip
 
@@ -144,9 +144,9 @@ def organisation(request):
     form.submit(request, students_import)
     try:
         students = selectors.students_of_school(actor=request.user, organisation_id=organisation.pk)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except NotFoundError:
+        raise
+    except DomainError:
         students = None  # not a driving school, or not approved yet: the page says so
     context = {"organisation": organisation, "form": form, "results": form.result, "students": students}
     return render(request, "accounts/organisation.html", context)

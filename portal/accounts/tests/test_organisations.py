@@ -213,3 +213,12 @@ def test_organisation_pages(client, school_member, outsider):
     )
     assert created.status_code == 302
     assert Organisation.objects.get(name="示范租车").status == OrganisationStatus.PENDING
+
+
+def test_a_non_school_posting_students_gets_its_page_back_with_the_reason(client, insurer_member):
+    client.force_login(insurer_member)
+    upload = __import__("io").BytesIO(f"id_number,name,phone\n{new_id_number()},郑八,{new_phone()}\n".encode())
+    upload.name = "s.csv"
+    page = client.post("/accounts/organisation/", {"file": upload})
+    assert page.status_code == 200 and page.context["form"].domain_error_code == "not_a_driving_school"
+    assert not User.objects.filter(name="郑八").exists()
