@@ -426,3 +426,23 @@ def test_verify_form_accepts_short_code_share_code_and_pasted_token(api, client,
     api.force_authenticate(citizen)
     share = api.post("/api/v1/elicence/shares", {"purpose": "rental", "valid_days": 2}, format="json").json()
     assert 'data-valid="1"' in client.post("/v/", {"code": share["code"].lower()}).content.decode()
+
+
+def test_shares_page_creates_lists_refuses_and_revokes(client, citizen, outsider):
+    make_elicence(citizen)
+    client.force_login(citizen)
+    assert client.get("/licence/e/shares/").status_code == 200
+    refused = client.post("/licence/e/shares/", {"purpose": "x", "valid_days": "45"})
+    assert refused.status_code == 200 and refused.context["form"].errors["purpose"]
+    created = client.post("/licence/e/shares/", {"purpose": "租车公司取车", "valid_days": "7"})
+    assert created.status_code == 302
+    share = citizen.elicences.get().shares.get()
+    page = client.get("/licence/e/shares/").content.decode()
+    assert share.code in page and "租车公司取车" in page
+    client.force_login(outsider)
+    assert client.post(f"/licence/e/shares/{share.pk}/revoke/").status_code == 404
+    assert client.get(f"/licence/e/shares/{share.pk}/pdf/").status_code == 404
+    client.force_login(citizen)
+    assert client.post(f"/licence/e/shares/{share.pk}/revoke/").status_code == 302
+    share.refresh_from_db()
+    assert share.revoked_at is not None
