@@ -31,6 +31,11 @@ from portal.accounts.services.registration import (
     counter_registration_create,
     face_verification_submit,
 )
+from portal.accounts.services.schedules import (
+    periodic_task_save,
+    periodic_tasks_run_now,
+    periodic_tasks_set_enabled,
+)
 from portal.accounts.services.staff import account_roles_set, account_save_by_staff
 
 __all__ = [
@@ -52,6 +57,9 @@ __all__ = [
     "organisation_update",
     "password_reset_confirm",
     "password_reset_request",
+    "periodic_task_save",
+    "periodic_tasks_run_now",
+    "periodic_tasks_set_enabled",
     "phone_code_request",
     "students_import",
     "students_parse_csv",

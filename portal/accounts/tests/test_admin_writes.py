@@ -71,3 +71,22 @@ def test_accounts_and_organisations_are_not_deleted_from_the_console(client):
     assert client.post(f"/admin/accounts/user/{person.pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.post(f"/admin/accounts/organisation/{organisation.pk}/delete/", {"post": "yes"}).status_code == 403
     assert User.objects.filter(pk=person.pk).exists() and Organisation.objects.filter(pk=organisation.pk).exists()
+
+
+def test_schedule_changes_by_supervisors_are_audited(client, supervisor):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="portal.accounts.tasks.purge_expired")
+    client.force_login(supervisor)
+    response = client.post(
+        "/admin/django_celery_beat/periodictask/", {"action": "disable_tasks", "_selected_action": [str(task.pk)]}
+    )
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.enabled is False
+    entry = AuditEntry.objects.get(action="schedule.changed", object_id=str(task.pk))
+    assert entry.actor == supervisor and entry.data == {"name": task.name, "enabled": False}
+    ran = client.post(
+        "/admin/django_celery_beat/periodictask/", {"action": "run_tasks", "_selected_action": [str(task.pk)]}
+    )
+    assert ran.status_code == 302 and AuditEntry.objects.filter(action="schedule.run_now", actor=supervisor).exists()
