@@ -1,6 +1,7 @@
 """Licence API (api.md "Licence and e-licence", "Verification", authority endpoints): thin views."""
 
 from django.core import signing
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -107,7 +108,9 @@ class VerificationsView(APIView):
         outcome = services.verification_record(
             verifier=request.user, **validated(VerificationIn, request), ip=client_ip(request)
         )
-        return Response(VerificationOut(outcome, context={"request": request}).data)
+        response = Response(VerificationOut(outcome, context={"request": request}).data)
+        patch_cache_control(response, no_store=True, private=True)
+        return response
 
 
 class ReceiptView(APIView):

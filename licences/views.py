@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from licences import forms, pdf, selectors, services, tokens
@@ -129,14 +130,17 @@ def _verify(request, *, token=None, share_code=None):
     return render(request, "licences/verify.html", context)
 
 
+@never_cache  # a verification's answer is for this moment and this verifier: never stored by a cache
 def verify(request, token):
     return _verify(request, token=token)
 
 
+@never_cache
 def verify_share(request, code):
     return _verify(request, share_code=code)
 
 
+@never_cache
 def verify_form(request):
     """Type the short code shown under the QR (or a share code)."""
     form = forms.VerifyCodeForm(request.POST or None)

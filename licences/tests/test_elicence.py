@@ -446,3 +446,15 @@ def test_shares_page_creates_lists_refuses_and_revokes(client, citizen, outsider
     assert client.post(f"/licence/e/shares/{share.pk}/revoke/").status_code == 302
     share.refresh_from_db()
     assert share.revoked_at is not None
+
+
+def test_verification_answers_are_never_cached(api, client, citizen):
+    make_elicence(citizen)
+    api.force_authenticate(citizen)
+    token = api.get("/api/v1/elicence/qr").json()["token"]
+    api.force_authenticate(None)
+    answer = api.post("/api/v1/verifications", {"token": token}, format="json")
+    assert answer.status_code == 200 and "no-store" in answer["Cache-Control"]
+    page = client.get(f"/v/{token}")
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert "no-store" in client.post("/v/", {"code": "ABCD-EFGH"})["Cache-Control"]

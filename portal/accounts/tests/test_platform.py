@@ -235,3 +235,12 @@ def test_oversized_request_is_refused_before_it_is_read(api, citizen, settings):
     response = api.post("/api/v1/accounts/face-verification", {"selfie": big}, format="multipart")
     assert response.status_code == 413 and response.json()["code"] == "file_too_large"
     assert AuditEntry.objects.count() == 0  # nothing reached the service
+
+
+@pytest.mark.django_db
+def test_unknown_api_paths_answer_json_and_pages_answer_html(client):
+    missing = client.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
+    assert missing.json()["code"] == "not_found"
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
