@@ -12,7 +12,7 @@ from licences import selectors, tokens
 from licences.models import ELicence, InvalidReason, Licence, Share, Verification, VerificationMethod
 from portal import ratelimit
 from portal.accounts.audit import audit_record
-from portal.accounts.models import OrganisationKind
+from portal.accounts.models import Organisation, OrganisationKind
 from portal.masking import mask_name
 
 FIELDS_BY_KIND = {
@@ -38,10 +38,18 @@ FIELDS_BY_KIND = {
 }
 
 
-def holder_fields_for(licence: Licence, verifier) -> dict:
-    """The holder's fields this verifier may see (L4): anonymous and unapproved get the masked name only."""
-    organisation = getattr(verifier, "organisation", None) if getattr(verifier, "is_authenticated", False) else None
-    fields = FIELDS_BY_KIND.get(organisation.kind, ()) if organisation and organisation.is_approved else ()
+def verifying_organisation(verifier) -> Organisation | None:
+    """The verifier's organisation if the authority approved it. Unapproved means anonymous: its
+    self-chosen name and kind reach neither the holder's log nor the signed receipt."""
+    if not getattr(verifier, "is_authenticated", False) or not verifier.organisation_id:
+        return None
+    organisation = verifier.organisation
+    return organisation if organisation.is_approved else None
+
+
+def holder_fields_for(licence: Licence, organisation: Organisation | None) -> dict:
+    """The holder's fields a verifier of this (approved) organisation may see (L4); others: the masked name."""
+    fields = FIELDS_BY_KIND.get(organisation.kind, ()) if organisation else ()
     view = {"name_masked": mask_name(licence.name)}
     for field in fields:
         value = getattr(licence, field)
@@ -111,8 +119,8 @@ def verification_record(
     valid = reason is None
     paper = bool(valid and licence and licence.paper_required)
     user = verifier if getattr(verifier, "is_authenticated", False) else None
-    organisation = user.organisation if user and user.organisation_id else None
-    holder = holder_fields_for(licence, user) if (valid and licence) else {}
+    organisation = verifying_organisation(user)
+    holder = holder_fields_for(licence, organisation) if (valid and licence) else {}
     # One transaction for the check and its audit entry: one commit (and fsync) instead of two.
     with transaction.atomic():
         verification = Verification.objects.create(
@@ -144,7 +152,7 @@ def receipt_document_build(verification: Verification, *, holder: dict | None = 
     """What the verifier saw, as signed in the receipt; rebuilt from the stored check for a later download."""
     if holder is None:
         licence = verification.elicence.licence if verification.elicence else None
-        holder = holder_fields_for(licence, verification.verifier) if (verification.valid and licence) else {}
+        holder = holder_fields_for(licence, verification.organisation) if (verification.valid and licence) else {}
     organisation = verification.organisation
     return {
         "id": str(verification.pk),

@@ -458,3 +458,20 @@ def test_verification_answers_are_never_cached(api, client, citizen):
     page = client.get(f"/v/{token}")
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     assert "no-store" in client.post("/v/", {"code": "ABCD-EFGH"})["Cache-Control"]
+
+
+def test_a_pending_organisation_verifies_anonymously(api, citizen):
+    from conftest import make_organisation
+
+    make_elicence(citizen)
+    pending = make_organisation("police", approved=False)
+    self_styled = make_person(name="假警官", organisation=pending)
+    api.force_authenticate(citizen)
+    token = api.get("/api/v1/elicence/qr").json()["token"]
+    api.force_authenticate(self_styled)
+    answer = api.post("/api/v1/verifications", {"token": token}, format="json").json()
+    assert answer["holder"] == {"name_masked": "*三"}
+    assert answer["receipt"]["receipt"]["verifier"] is None
+    api.force_authenticate(citizen)
+    log = api.get("/api/v1/elicence/verifications").json()
+    assert log[0]["organisation"] is None and log[0]["organisation_kind"] is None
