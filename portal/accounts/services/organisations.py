@@ -109,12 +109,18 @@ def organisation_update(*, staff: User, organisation: Organisation, changed: lis
     particulars = organisation_particulars_clean(
         name=organisation.name, uscc=organisation.uscc, kind=organisation.kind, contact_name=organisation.contact_name
     )
+    kind_before = Organisation.objects.filter(pk=organisation.pk).values_list("kind", flat=True).first()
     for field, value in particulars.items():
         setattr(organisation, field, value)
+    # The kind decides what members see of a licence (L4): a new kind is approved anew.
+    reapproval = kind_before is not None and kind_before != organisation.kind
+    if reapproval:
+        organisation.status, organisation.decided_by, organisation.decided_at = OrganisationStatus.PENDING, None, None
     try:
         with transaction.atomic():
             organisation.save()
-            audit_record(actor=staff, action="organisation.updated", obj=organisation, data={"changed": changed}, ip=ip)
+            data = {"changed": changed, "kind": [kind_before, organisation.kind] if reapproval else None}
+            audit_record(actor=staff, action="organisation.updated", obj=organisation, data=data, ip=ip)
     except IntegrityError:
         raise _organisation_exists() from None
 

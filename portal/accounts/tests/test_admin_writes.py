@@ -25,7 +25,23 @@ def test_organisation_edit_is_checked_and_audited(client, clerk):
     organisation.refresh_from_db()
     assert organisation.name == "改名 保险公司"  # normalised by the service's rules
     entry = AuditEntry.objects.get(action="organisation.updated")
-    assert entry.actor == clerk and entry.data == {"changed": ["name"]}
+    assert entry.actor == clerk and entry.data == {"changed": ["name"], "kind": None}
+    assert organisation.status == "approved"
+
+
+def test_a_kind_change_needs_approval_again(client, clerk):
+    organisation = make_organisation("insurer")
+    member = make_person(organisation=organisation)
+    client.force_login(clerk)
+    url = f"/admin/accounts/organisation/{organisation.pk}/change/"
+    form = {"name": organisation.name, "uscc": organisation.uscc, "kind": "police", "contact_name": "联系人"}
+    assert client.post(url, form).status_code == 302
+    organisation.refresh_from_db()
+    assert organisation.kind == "police" and organisation.status == "pending" and organisation.decided_at is None
+    entry = AuditEntry.objects.get(action="organisation.updated")
+    assert entry.data == {"changed": ["kind"], "kind": ["insurer", "police"]}
+    member.refresh_from_db()
+    assert not member.organisation.is_approved  # its members verify anonymously until approved again
 
 
 def test_organisation_edit_with_a_bad_credit_code_is_refused_on_the_form(client, clerk):
