@@ -38,6 +38,10 @@ def code_claim(code: SingleUseCode, *, invalid: DomainError) -> None:
         raise invalid
 
 
+def code_invalid() -> DomainError:
+    return DomainError("code_invalid", _("The verification code is wrong or has expired. Request a new code."))
+
+
 def _code_hash(target_hash: str, code: str) -> str:
     return lookup_hash(f"{target_hash}:{code}", purpose="otp")
 
@@ -57,8 +61,11 @@ def one_time_code_issue(*, purpose: str, phone: str) -> str:
     return code
 
 
-def one_time_code_consume(*, purpose: str, phone: str, code: str) -> None:
-    invalid = DomainError("code_invalid", _("The verification code is wrong or has expired. Request a new code."))
+def one_time_code_check(*, purpose: str, phone: str, code: str, locked: DomainError | None = None) -> OneTimeCode:
+    """The newest unused code for `phone`, if `code` matches it (the attempt is counted); else an error.
+
+    `locked` is what too many wrong attempts answer (default: `code_locked`)."""
+    invalid = code_invalid()
     target_hash = lookup_hash(phone)
     current = (
         OneTimeCode.objects.filter(
@@ -69,9 +76,17 @@ def one_time_code_consume(*, purpose: str, phone: str, code: str) -> None:
     )
     if current is None:
         raise invalid
-    locked = DomainError("code_locked", _("Too many wrong codes. Request a new code."))
+    locked = locked or DomainError("code_locked", _("Too many wrong codes. Request a new code."))
     code_attempt(current, given_hash=_code_hash(target_hash, (code or "").strip()), invalid=invalid, locked=locked)
-    code_claim(current, invalid=invalid)
+    return current
+
+
+def one_time_code_consume(*, purpose: str, phone: str, code: str) -> None:
+    current = one_time_code_check(purpose=purpose, phone=phone, code=code)
+    code_claim(
+        current,
+        invalid=DomainError("code_invalid", _("The verification code is wrong or has expired. Request a new code.")),
+    )
 
 
 def one_time_codes_purge() -> int:

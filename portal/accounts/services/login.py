@@ -10,7 +10,7 @@ from portal.accounts import selectors
 from portal.accounts.audit import audit_record
 from portal.accounts.messaging import message_send
 from portal.accounts.models import CodePurpose, User
-from portal.accounts.services.codes import one_time_code_consume, one_time_code_issue
+from portal.accounts.services.codes import code_claim, code_invalid, one_time_code_check, one_time_code_issue
 from portal.accounts.services.common import login_name_key, new_password_validate
 from portal.errors import DomainError
 
@@ -61,12 +61,16 @@ def password_reset_request(*, username: str, ip: str) -> None:
 def password_reset_confirm(*, username: str, code: str, new_password: str, ip: str) -> User:
     ratelimit.hit("reset:ip", ip)
     ratelimit.hit("reset:account", login_name_key(username))
+    # The code first, and one answer for an unknown account, a wrong or used-up code: only the owner
+    # of the registered phone learns that the account exists (or that the new password is weak).
+    invalid = code_invalid()
     user = _recoverable(username)
     if user is None:
-        raise DomainError("code_invalid", _("The verification code is wrong or has expired. Request a new code."))
+        raise invalid
+    current = one_time_code_check(purpose=CodePurpose.PASSWORD_RESET, phone=user.phone, code=code, locked=invalid)
     new_password_validate(new_password, user)
-    one_time_code_consume(purpose=CodePurpose.PASSWORD_RESET, phone=user.phone, code=code)
     with transaction.atomic():
+        code_claim(current, invalid=invalid)
         user.set_password(new_password)
         user.save(update_fields=["password"])
         Token.objects.filter(user=user).delete()  # API tokens die with the old password; sessions too

@@ -129,6 +129,26 @@ def test_password_reset_for_unknown_account_looks_the_same_and_sends_nothing(api
     assert [m["to"] for m in sms.outbox] == [known.phone]
 
 
+def test_password_reset_confirm_checks_the_code_first_and_answers_alike(
+    api, settings, django_capture_on_commit_callbacks
+):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "reset:account": (50, 3600), "reset:ip": (50, 3600)}
+    known = make_person()
+    request_reset(api, known.phone, django_capture_on_commit_callbacks)
+
+    def confirm(username, code, password):
+        body = {"username": username, "code": code, "new_password": password}
+        return api.post("/api/v1/accounts/password-reset/confirm", body, format="json")
+
+    unknown = confirm("13711112222", "000000", "12345678")
+    wrong_code = confirm(known.phone, "000000", "12345678")
+    assert unknown.status_code == wrong_code.status_code == 400
+    assert unknown.json() == wrong_code.json() and unknown.json()["code"] == "code_invalid"
+    for _ in range(6):  # past the attempt limit the answer is still the same
+        locked = confirm(known.phone, "000000", NEW_PASSWORD)
+    assert locked.json() == unknown.json()
+
+
 def test_password_reset_expired_code_and_weak_password(api, django_capture_on_commit_callbacks):
     person = make_person()
     request_reset(api, person.phone, django_capture_on_commit_callbacks)
