@@ -77,6 +77,29 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def _in_srgb(rgb: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """Pixels in sRGB: an embedded profile of another colour space is applied, then dropped."""
+    if not icc_profile:
+        return rgb
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        if "srgb" in (ImageCms.getProfileDescription(source) or "").lower():
+            return rgb
+        return ImageCms.profileToProfile(rgb, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return rgb  # an unusable profile: the pixels as they are
+
+
+def pixels_only_jpeg(rgb: Image.Image) -> bytes:
+    """A JPEG of the pixels alone: no comment, EXIF, ICC profile or any other segment of the source."""
+    rgb.info = {}  # Pillow writes a comment kept in `info`; nothing of the upload may ride along
+    out = io.BytesIO()
+    rgb.save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
 def read_upload(upload, *, max_bytes: int | None = None) -> bytes:
     """Read an uploaded file, refusing it before reading when it is over the limit."""
     limit = max_bytes or settings.UPLOAD_MAX_BYTES
@@ -107,14 +130,12 @@ def decode_image(data: bytes, *, max_pixels: int | None = None, reencode: bool =
             exif = _read_exif(image)
             image.load()
             image = ImageOps.exif_transpose(image)
-            rgb = _to_rgb(image)
+            rgb = _in_srgb(_to_rgb(image), image.info.get("icc_profile"))
     except DomainError:
         raise
     except Exception:  # Pillow raises many types for corrupt files; all mean "unreadable"
         raise unreadable from None
     jpeg = b""
     if reencode:  # what is stored or sent on is always the re-encoded copy, never the upload
-        out = io.BytesIO()
-        rgb.save(out, format="JPEG", quality=90)
-        jpeg = out.getvalue()
+        jpeg = pixels_only_jpeg(rgb)
     return SafeImage(image=rgb, jpeg=jpeg, source_format=source_format, exif=exif, source_mode=source_mode)

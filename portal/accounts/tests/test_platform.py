@@ -244,3 +244,26 @@ def test_unknown_api_paths_answer_json_and_pages_answer_html(client):
     assert missing.json()["code"] == "not_found"
     page = client.get("/no-such-page/")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_stored_images_are_pixels_only():
+    """A JPEG carrying a comment (here a ZIP), EXIF and an ICC profile is stored as pixels alone."""
+    from PIL import Image, ImageCms
+
+    from portal.images import decode_image
+
+    zip_payload = b"PK\x03\x04" + b"hidden archive" * 20
+    exif = Image.Exif()
+    exif[0x0131] = "Photoshop"
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    Image.new("RGB", (300, 400), (200, 180, 160)).save(
+        out, format="JPEG", comment=zip_payload, exif=exif.tobytes(), icc_profile=srgb
+    )
+    source = out.getvalue()
+    assert zip_payload in source and b"Photoshop" in source
+    stored = decode_image(source).jpeg
+    assert b"PK\x03\x04" not in stored and b"Photoshop" not in stored
+    markers = {stored[i + 1] for i in range(len(stored) - 1) if stored[i] == 0xFF and 0xE1 <= stored[i + 1] <= 0xFE}
+    assert markers == set(), [hex(m) for m in markers]  # no APP1–APP15 (EXIF, ICC …), no COM segment
+    assert Image.open(io.BytesIO(stored)).size == (300, 400)
