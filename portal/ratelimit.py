@@ -5,6 +5,7 @@ incremented by one conditional UPDATE (`count < limit`), which is atomic on SQLi
 and shared by every web process; 0 rows updated means the limit is reached.
 """
 
+import ipaddress
 import time
 
 from django.conf import settings
@@ -42,6 +43,27 @@ def purge_expired() -> int:
     return deleted
 
 
+def _trusted_proxy(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in settings.TRUSTED_PROXIES)
+
+
 def client_ip(request) -> str:
-    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address: REMOTE_ADDR, unless that is a trusted proxy (TRUSTED_PROXIES); then the
+    right-most X-Forwarded-For address that is not itself a trusted proxy. What the client wrote into
+    the header itself (to the left) is never believed."""
+    peer = request.META.get("REMOTE_ADDR", "") or "unknown"
+    if not _trusted_proxy(peer):
+        return peer
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    for address in reversed(forwarded):
+        if _trusted_proxy(address):
+            continue
+        try:
+            return str(ipaddress.ip_address(address))
+        except ValueError:
+            return peer  # not an address where the nearest proxy wrote one: fall back to the proxy
+    return peer

@@ -59,6 +59,21 @@ SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY if DEBUG else "")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 40):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 40+ characters when DEBUG=0")
 
+
+def env_networks(name: str) -> list:
+    """Comma-separated IP addresses or CIDR ranges."""
+    import ipaddress
+
+    try:
+        return [ipaddress.ip_network(item, strict=False) for item in env_list(name, [])]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must list IP addresses or CIDR ranges: {exc}") from None
+
+
+# Reverse proxies whose X-Forwarded-For is believed (api.md); the client address is the right-most
+# address in it that is not itself a trusted proxy. None by default: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else [])
 
 

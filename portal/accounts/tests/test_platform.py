@@ -267,3 +267,50 @@ def test_stored_images_are_pixels_only():
     markers = {stored[i + 1] for i in range(len(stored) - 1) if stored[i] == 0xFF and 0xE1 <= stored[i + 1] <= 0xFE}
     assert markers == set(), [hex(m) for m in markers]  # no APP1–APP15 (EXIF, ICC …), no COM segment
     assert Image.open(io.BytesIO(stored)).size == (300, 400)
+
+
+@pytest.mark.parametrize(
+    ("trusted", "peer", "forwarded", "client"),
+    [
+        ("", "203.0.113.9", "198.51.100.1", "203.0.113.9"),  # no trusted proxy: the header is ignored
+        ("10.0.0.0/8", "203.0.113.9", "198.51.100.1", "203.0.113.9"),  # the peer is no proxy of ours
+        ("10.0.0.0/8", "10.0.0.2", "198.51.100.1", "198.51.100.1"),
+        ("10.0.0.0/8", "10.0.0.2", "1.2.3.4, 198.51.100.1", "198.51.100.1"),  # a forged left part is ignored
+        ("10.0.0.0/8", "10.0.0.2", "198.51.100.1, 10.0.0.7", "198.51.100.1"),  # two proxies of ours
+        ("10.0.0.0/8", "10.0.0.2", "", "10.0.0.2"),
+        ("10.0.0.0/8", "10.0.0.2", "not-an-address", "10.0.0.2"),
+    ],
+)
+def test_client_address_believes_x_forwarded_for_only_from_trusted_proxies(settings, trusted, peer, forwarded, client):
+    import ipaddress
+
+    from django.test import RequestFactory
+
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network(trusted)] if trusted else []
+    request = RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
+    assert ratelimit.client_ip(request) == client
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_one_abuser_does_not_use_up_everyones_limit(api, settings):
+    import ipaddress
+
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "code:ip": (2, 3600)}
+    for n in range(3):
+        abuser = api.post(
+            "/api/v1/accounts/phone-codes",
+            {"phone": f"1390000{n:04d}"},
+            format="json",
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="198.51.100.66",
+        )
+    assert abuser.status_code == 429
+    someone_else = api.post(
+        "/api/v1/accounts/phone-codes",
+        {"phone": "13900009999"},
+        format="json",
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    assert someone_else.status_code == 202
