@@ -312,15 +312,20 @@ ONE_TIME_CODE_TTL = timedelta(minutes=10)
 ONE_TIME_CODE_MAX_ATTEMPTS = 5
 ACTIVATION_CODE_TTL = timedelta(days=env_int("ACTIVATION_CODE_DAYS", 30))
 # (limit, window in seconds) per scope; a scope is counted per account and per client IP.
+# Per-account limits are counted per account *and* client address, so that a stranger's failures do
+# not lock the owner out; the per-account ceiling (far higher) bounds guessing from many addresses.
 RATE_LIMITS = {
-    "login:account": (10, 15 * 60),
+    "login:account-ip": (10, 15 * 60),
+    "login:account": (100, 60 * 60),
     "login:ip": (60, 15 * 60),
     "code:phone": (5, 60 * 60),
     "code:phone-burst": (1, 60),
     "code:ip": (20, 60 * 60),
-    "reset:account": (5, 60 * 60),
+    "reset:account-ip": (5, 60 * 60),
+    "reset:account": (30, 60 * 60),
     "reset:ip": (20, 60 * 60),
-    "activate:account": (10, 60 * 60),
+    "activate:account-ip": (10, 60 * 60),
+    "activate:account": (100, 60 * 60),
     "activate:ip": (30, 60 * 60),
     "register:ip": (30, 60 * 60),
     "face:account": (10, 60 * 60),

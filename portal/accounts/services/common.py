@@ -1,8 +1,10 @@
-"""Rules that several account services apply: new passwords, and the rate-limit key of a log-in name."""
+"""Rules that several account services apply: new passwords, and the limits on attempts at an account."""
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
+from portal import ratelimit
+from portal.accounts import selectors
 from portal.accounts.models import User
 from portal.accounts.validators import normalise_id_number, normalise_phone
 from portal.errors import DomainError
@@ -15,6 +17,15 @@ def new_password_validate(password: str, user: User) -> None:
         raise DomainError("weak_password", " ".join(exc.messages), fields={"password": list(exc.messages)}) from None
 
 
-def login_name_key(identifier: str) -> str:
-    """The rate-limit key of a log-in name: the same for '139 1234 5678' and '+8613912345678'."""
-    return normalise_phone(identifier) or normalise_id_number(identifier)
+def account_limits_hit(scope: str, *, identifier: str, ip: str) -> None:
+    """Count one attempt at an account, whichever way its log-in name is spelt (ID number, phone in
+    any format, username): per account and address (`<scope>:account-ip`), and per account with a
+    far higher ceiling (`<scope>:account`). A name with no account is counted as that name."""
+    user = selectors.user_by_login_name(identifier)
+    account = (
+        f"user:{user.pk}"
+        if user is not None
+        else f"name:{normalise_phone(identifier) or normalise_id_number(identifier)}"
+    )
+    ratelimit.hit(f"{scope}:account-ip", f"{account}|{ip}")
+    ratelimit.hit(f"{scope}:account", account)

@@ -11,14 +11,14 @@ from portal.accounts.audit import audit_record
 from portal.accounts.messaging import message_send
 from portal.accounts.models import CodePurpose, User
 from portal.accounts.services.codes import code_claim, code_invalid, one_time_code_check, one_time_code_issue
-from portal.accounts.services.common import login_name_key, new_password_validate
+from portal.accounts.services.common import account_limits_hit, new_password_validate
 from portal.errors import DomainError
 
 
 def user_authenticate(*, identifier: str, password: str, ip: str, request=None) -> User:
     """The user behind a log-in name and password; rate-limited per account and per IP, audited."""
     ratelimit.hit("login:ip", ip)
-    ratelimit.hit("login:account", login_name_key(identifier))
+    account_limits_hit("login", identifier=identifier, ip=ip)
     user = authenticate(request, username=identifier, password=password)
     if user is None:
         audit_record(actor=None, action="login.failed", data={}, ip=ip)
@@ -42,7 +42,7 @@ def _recoverable(identifier: str) -> User | None:
 def password_reset_request(*, username: str, ip: str) -> None:
     """Always the same answer; a code goes only to the registered phone of an active account."""
     ratelimit.hit("reset:ip", ip)
-    ratelimit.hit("reset:account", login_name_key(username))
+    account_limits_hit("reset", identifier=username, ip=ip)
     user = _recoverable(username)
     if user is None:
         audit_record(actor=None, action="password_reset.requested_unknown", ip=ip)
@@ -60,7 +60,7 @@ def password_reset_request(*, username: str, ip: str) -> None:
 
 def password_reset_confirm(*, username: str, code: str, new_password: str, ip: str) -> User:
     ratelimit.hit("reset:ip", ip)
-    ratelimit.hit("reset:account", login_name_key(username))
+    account_limits_hit("reset", identifier=username, ip=ip)
     # The code first, and one answer for an unknown account, a wrong or used-up code: only the owner
     # of the registered phone learns that the account exists (or that the new password is weak).
     invalid = code_invalid()

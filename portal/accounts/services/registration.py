@@ -24,10 +24,10 @@ from portal.accounts.models import (
     User,
 )
 from portal.accounts.permissions import require_role
-from portal.accounts.services.codes import code_attempt, code_claim, one_time_code_consume
-from portal.accounts.services.common import new_password_validate
+from portal.accounts.services.codes import code_claim, one_time_code_consume
+from portal.accounts.services.common import account_limits_hit, new_password_validate
 from portal.accounts.validators import clean_id_number, clean_name, clean_phone, normalise_id_number
-from portal.crypto import lookup_hash
+from portal.crypto import constant_time_equals, lookup_hash
 from portal.errors import DomainError
 from portal.images import decode_image
 from portal.masking import mask_id_number, mask_phone
@@ -228,7 +228,10 @@ def counter_registration_create(*, clerk: User, id_number: str, name: str, phone
 
 def account_activate(*, id_number: str, activation_code: str, password: str, ip: str) -> User:
     ratelimit.hit("activate:ip", ip)
-    ratelimit.hit("activate:account", normalise_id_number(id_number))
+    account_limits_hit("activate", identifier=normalise_id_number(id_number), ip=ip)
+    # One answer for an unknown ID number, a wrong, expired or used code: a stranger learns nothing
+    # of who was pre-registered. The code has no lockout a stranger could trigger: its 31^10
+    # possibilities behind the limits above cannot be guessed.
     invalid = DomainError(
         "activation_code_invalid",
         _("The ID number and activation code do not match, or the code has expired or was used."),
@@ -243,10 +246,8 @@ def account_activate(*, id_number: str, activation_code: str, password: str, ip:
     )
     if current is None:
         raise invalid
-    locked = DomainError(
-        "code_locked", _("Too many wrong activation codes. Ask the counter or your driving school for a new code.")
-    )
-    code_attempt(current, given_hash=_activation_hash(user, activation_code or ""), invalid=invalid, locked=locked)
+    if not constant_time_equals(current.code_hash, _activation_hash(user, activation_code or "")):
+        raise invalid
     new_password_validate(password, user)
     with transaction.atomic():
         code_claim(current, invalid=invalid)

@@ -83,13 +83,22 @@ def test_activation_code_of_another_person_is_refused(api, clerk):
     assert stolen.json()["code"] == "activation_code_invalid"
 
 
-def test_activation_attempts_are_limited(api, clerk):
+def activate_from(api, address, id_number, code, password=PASSWORD):
+    api.force_authenticate(None)
+    body = {"id_number": id_number, "activation_code": code, "password": password}
+    return api.post("/api/v1/accounts/activate", body, format="json", REMOTE_ADDR=address)
+
+
+def test_activation_attempts_are_limited_per_address_and_a_stranger_cannot_lock_the_owner_out(api, clerk, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "activate:account-ip": (4, 3600)}
     response, payload = counter_register(api, clerk)
-    for _ in range(5):
-        activate(api, payload["id_number"], "ABCDE-FGHJK")
-    locked = activate(api, payload["id_number"], response.json()["activation_code"])
-    assert locked.json()["code"] == "code_locked"
-    assert not User.objects.get(pk=response.json()["id"]).is_active
+    answers = [activate_from(api, "198.51.100.66", payload["id_number"], "ABCDE-FGHJK") for _ in range(5)]
+    assert [a.status_code for a in answers] == [400, 400, 400, 400, 429]
+    unknown = activate_from(api, "198.51.100.67", new_id_number(), "ABCDE-FGHJK")
+    assert answers[0].json() == unknown.json()  # a pre-registered ID number answers like an unknown one
+    owner = activate_from(api, "203.0.113.5", payload["id_number"], response.json()["activation_code"])
+    assert owner.status_code == 200
+    assert User.objects.get(pk=response.json()["id"]).is_active
 
 
 def test_activation_unknown_id_answers_like_a_wrong_code(api):

@@ -46,14 +46,32 @@ def test_me_requires_authentication(api):
     assert response.json()["code"] == "not_authenticated"
 
 
-def test_login_is_rate_limited_per_account(api, settings):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login:account": (3, 900)}
+def test_login_is_rate_limited_per_account_whatever_the_spelling(api, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login:account-ip": (3, 900)}
     person = make_person()
-    statuses = [token(api, person.phone, "bad-password").status_code for _ in range(3)]
+    spellings = [person.phone, person.id_number.lower(), f"+86 {person.phone[:3]} {person.phone[3:]}"]
+    statuses = [token(api, name, "bad-password").status_code for name in spellings]
     assert statuses == [400, 400, 400]
-    blocked = token(api, person.phone)  # even the right password waits
+    blocked = token(api, person.id_number)  # even the right password waits, under any spelling
     assert blocked.status_code == 429 and blocked.json()["code"] == "rate_limited"
     assert token(api, make_person().phone).status_code == 200  # other accounts are not affected
+
+
+def test_a_stranger_cannot_lock_the_owner_out(api, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login:account-ip": (3, 900)}
+    person = make_person()
+    for _ in range(5):
+        api.post(
+            "/api/v1/auth/token",
+            {"username": person.phone, "password": "guess"},
+            format="json",
+            REMOTE_ADDR="198.51.100.66",
+        )
+    right = {"username": person.phone, "password": PASSWORD}
+    stranger = api.post("/api/v1/auth/token", right, format="json", REMOTE_ADDR="198.51.100.66")
+    assert stranger.status_code == 429
+    owner = api.post("/api/v1/auth/token", right, format="json", REMOTE_ADDR="203.0.113.5")
+    assert owner.status_code == 200
 
 
 def test_login_is_rate_limited_per_ip(api, settings):
@@ -132,7 +150,7 @@ def test_password_reset_for_unknown_account_looks_the_same_and_sends_nothing(api
 def test_password_reset_confirm_checks_the_code_first_and_answers_alike(
     api, settings, django_capture_on_commit_callbacks
 ):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "reset:account": (50, 3600), "reset:ip": (50, 3600)}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "reset:account-ip": (50, 3600), "reset:ip": (50, 3600)}
     known = make_person()
     request_reset(api, known.phone, django_capture_on_commit_callbacks)
 
@@ -171,7 +189,7 @@ def test_password_reset_expired_code_and_weak_password(api, django_capture_on_co
 
 
 def test_password_reset_is_rate_limited(api, settings, django_capture_on_commit_callbacks):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "reset:account": (2, 3600)}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "reset:account-ip": (2, 3600)}
     person = make_person()
     codes = []
     for _ in range(2):
