@@ -92,6 +92,9 @@ class Photo(models.Model):
     image = models.FileField(upload_to=photo_path)
     status = models.CharField(max_length=10, choices=PhotoStatus.choices, default=PhotoStatus.CHECKING)
     problems = models.JSONField(default=list, blank=True)
+    # What the original upload's EXIF said (editor software, when it was taken): the stored copy is
+    # pixels only, so the checks read these. Never GPS or anything else.
+    source_metadata = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     uploaded_at = models.DateTimeField(default=timezone.now)
     checked_at = models.DateTimeField(null=True, blank=True)

@@ -166,9 +166,17 @@ def _head_top(lab: np.ndarray, face: Face, background: np.ndarray | None) -> flo
 
 # --- the checker -----------------------------------------------------------------------------------
 def check_photo(
-    data: bytes, *, now: datetime | None = None, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS
+    data: bytes,
+    *,
+    now: datetime | None = None,
+    max_bytes: int = MAX_BYTES,
+    max_pixels: int = MAX_PIXELS,
+    metadata: dict | None = None,
 ) -> PhotoCheckResult:
-    """Run every rule of photo-rules.md on one file. Never raises for bad input."""
+    """Run every rule of photo-rules.md on one file. Never raises for bad input.
+
+    `metadata` is the original upload's EXIF findings (`SafeImage.exif`) where `data` is the stored
+    re-encode, which carries none: the editor and age rules judge the original."""
 
     started = time.perf_counter()
     result = PhotoCheckResult(metrics={"file_bytes": len(data)})
@@ -271,7 +279,7 @@ def check_photo(
         _check_face(result, face, rgb, gray, lab, background if background_plain else None)
 
     # Metadata hints.
-    _check_metadata(result, safe.exif, now or datetime.now(UTC))
+    _check_metadata(result, safe.exif if metadata is None else metadata, now or datetime.now(UTC))
     metrics["total_ms"] = (time.perf_counter() - started) * 1000
     return result
 

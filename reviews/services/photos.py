@@ -48,7 +48,8 @@ def photo_upload(*, user: User, application_id, photo: bytes, ip: str | None = N
         application.photos.filter(status__in=[PhotoStatus.FLAGGED, PhotoStatus.CHECKING]).update(
             status=PhotoStatus.REJECTED, reason=PHOTO_REPLACED, decided_at=timezone.now()
         )
-        stored = Photo(application=application)
+        kept = {key: str(image.exif[key])[:100] for key in ("software", "datetime_original") if key in image.exif}
+        stored = Photo(application=application, source_metadata=kept)
         stored.image.save("photo.jpg", ContentFile(image.jpeg), save=False)
         stored.save()
         application.refresh_from_db()
@@ -66,7 +67,12 @@ def photo_check_run(*, photo_id) -> str | None:
     if photo is None or photo.status != PhotoStatus.CHECKING:
         return None
     with photo.image.open("rb") as fh:
-        result = check_photo(fh.read(), max_bytes=settings.UPLOAD_MAX_BYTES, max_pixels=settings.IMAGE_MAX_PIXELS)
+        result = check_photo(
+            fh.read(),
+            max_bytes=settings.UPLOAD_MAX_BYTES,
+            max_pixels=settings.IMAGE_MAX_PIXELS,
+            metadata=photo.source_metadata,
+        )
     problems = [
         {"code": p.code, "message": p.messages, "value": p.as_dict()["value"], "limit": p.as_dict()["limit"]}
         for p in result.problems

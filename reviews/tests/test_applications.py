@@ -216,6 +216,27 @@ def test_missing_portrait_asks_for_a_photo_then_clean_photo_goes_on(api, django_
     assert Application.objects.get().status == "approved"
 
 
+def test_editor_and_age_in_the_uploads_metadata_are_judged_although_the_stored_copy_has_none(
+    api, django_capture_on_commit_callbacks
+):
+    from PIL import Image
+
+    person, _licence = holder(portrait=False)
+    application_id = submit(api, person).json()["id"]
+    exif = Image.Exif()
+    exif[0x0131] = "Adobe Photoshop 25.0"
+    exif.get_ifd(0x8769)[0x9003] = "2019:01:01 10:00:00"
+    out = io.BytesIO()
+    Image.open(io.BytesIO(photoset.good(2).data)).save(out, format="JPEG", quality=92, exif=exif.tobytes())
+    with django_capture_on_commit_callbacks(execute=True):
+        upload_photo(api, person, application_id, out.getvalue())
+    photo = Photo.objects.get()
+    with photo.image.open("rb") as fh:
+        assert b"Photoshop" not in fh.read()  # the stored copy is pixels only
+    assert {"edited", "too_old"} <= {p["code"] for p in photo.problems}
+    assert photo.status == "flagged" and photo.source_metadata["software"] == "Adobe Photoshop 25.0"
+
+
 def test_photo_checking_is_visible_while_the_task_runs(api):
     person, _licence = holder(portrait=False)
     application_id = submit(api, person).json()["id"]
