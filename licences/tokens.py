@@ -1,10 +1,10 @@
 """Every token of the licences app: QR tokens, short codes, share codes, receipt signatures.
 
-QR token: `base64url(payload ‖ mac)` where payload = e-licence id (16 bytes) ‖ licence version
-(4) ‖ expiry, seconds since the epoch (4) ‖ random nonce (4), and mac = the first 16 bytes of
-HMAC-SHA256 under a key derived from SECRET_KEY (SECRET_KEY_FALLBACKS still verify during a key
-rotation). Unguessable (nonce + MAC), tamper-evident (any changed bit fails the constant-time
-MAC comparison), bound to one e-licence and one licence version, and short-lived:
+QR token: `base64url(nonce ‖ AES-256-GCM(payload))` where payload = e-licence id (16 bytes) ‖
+licence version (4) ‖ expiry, seconds since the epoch (4), and the key is derived from SECRET_KEY
+(SECRET_KEY_FALLBACKS still read during a key rotation). Opaque (no internal identifier is
+visible in it), unguessable and unique (a random 96-bit nonce), tamper-evident (GCM's tag: any
+changed bit fails), bound to one e-licence and one licence version, and short-lived:
 QR_TOKEN_TTL = 60 s. The clock-skew window is CLOCK_SKEW = 5 s: a token is accepted until
 expiry + 5 s, for web processes whose clocks differ slightly; after that it is `expired`, and
 replaying it never works again.
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import secrets
 import struct
@@ -27,9 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
 QR_TOKEN_TTL = 60
@@ -37,8 +37,10 @@ CLOCK_SKEW = 5
 SHORT_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: typed from a phone screen
 SHORT_CODE_LENGTH = 8  # 31^8 ≈ 8.5e11 codes, live for a minute, behind a per-IP rate limit
 SHARE_CODE_LENGTH = 12
-_PAYLOAD = struct.Struct(">16sIII")
-_MAC_BYTES = 16
+_PAYLOAD = struct.Struct(">16sII")
+_NONCE_BYTES = 12
+_TAG_BYTES = 16
+_AAD = b"elicence-qr-token-v2"
 
 
 class TokenError(Exception):
@@ -62,15 +64,18 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _mac(key: str, payload: bytes) -> bytes:
-    derived = hashlib.sha256(f"elicence-qr-token:{key}".encode()).digest()
-    return hmac.new(derived, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+@cache
+def _cipher(secret: str) -> AESGCM:
+    return AESGCM(hashlib.sha256(f"elicence-qr-token:{secret}".encode()).digest())
 
 
 def qr_token_issue(*, elicence_id: uuid.UUID, licence_version: int, now: float | None = None) -> tuple[str, datetime]:
     expires = int(now if now is not None else time.time()) + QR_TOKEN_TTL
-    payload = _PAYLOAD.pack(elicence_id.bytes, licence_version, expires, secrets.randbits(32))
-    return _b64(payload + _mac(settings.SECRET_KEY, payload)), datetime.fromtimestamp(expires, UTC)
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    sealed = _cipher(settings.SECRET_KEY).encrypt(
+        nonce, _PAYLOAD.pack(elicence_id.bytes, licence_version, expires), _AAD
+    )
+    return _b64(nonce + sealed), datetime.fromtimestamp(expires, UTC)
 
 
 def qr_token_read(token: str, *, now: float | None = None) -> QRToken:
@@ -79,13 +84,19 @@ def qr_token_read(token: str, *, now: float | None = None) -> QRToken:
         raw = _unb64(token.strip())
     except (ValueError, TypeError):
         raise TokenError("bad_token") from None
-    if len(raw) != _PAYLOAD.size + _MAC_BYTES:
+    if len(raw) != _NONCE_BYTES + _PAYLOAD.size + _TAG_BYTES:
         raise TokenError("bad_token")
-    payload, mac = raw[: _PAYLOAD.size], raw[_PAYLOAD.size :]
-    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    if not any(hmac.compare_digest(mac, _mac(key, payload)) for key in keys):
+    nonce, sealed = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
+    payload = None
+    for secret in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]:
+        try:
+            payload = _cipher(secret).decrypt(nonce, sealed, _AAD)
+            break
+        except InvalidTag:
+            continue
+    if payload is None:
         raise TokenError("bad_token")
-    elicence_bytes, version, expires, _nonce = _PAYLOAD.unpack(payload)
+    elicence_bytes, version, expires = _PAYLOAD.unpack(payload)
     if (now if now is not None else time.time()) > expires + CLOCK_SKEW:
         raise TokenError("expired")
     return QRToken(uuid.UUID(bytes=elicence_bytes), version, datetime.fromtimestamp(expires, UTC))

@@ -475,3 +475,11 @@ def test_a_pending_organisation_verifies_anonymously(api, citizen):
     api.force_authenticate(citizen)
     log = api.get("/api/v1/elicence/verifications").json()
     assert log[0]["organisation"] is None and log[0]["organisation_kind"] is None
+
+
+def test_a_qr_token_shows_no_internal_identifier(citizen):
+    elicence = make_elicence(citizen)
+    token, _ = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=1)
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert elicence.pk.bytes not in raw and elicence.pk.hex not in token and str(elicence.pk) not in token
+    assert tokens.qr_token_read(token).elicence_id == elicence.pk
