@@ -50,3 +50,67 @@ def test_check_deploy_is_quiet_with_production_settings():
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+def _readme_production_snippet() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Running on PostgreSQL and Redis") :]
+    block = section[section.index("```sh") + len("```sh") : section.index("```", section.index("```sh") + 5)]
+    return [line.strip() for line in block.strip().splitlines()]
+
+
+def test_the_readme_production_snippet_starts_and_answers(tmp_path):
+    """The snippet's environment (its own key commands included) passes check --deploy and serves requests."""
+    import socket
+    import time
+    import urllib.request
+
+    exports = [line for line in _readme_production_snippet() if line.startswith("export ")]
+    assert any("RECEIPT_SIGNING_KEY" in line for line in exports)
+    shell = subprocess.run(
+        ["bash", "-c", "set -e\n" + "\n".join(exports) + "\nenv -0"],
+        capture_output=True,
+        timeout=60,
+        env={"PATH": os.environ["PATH"]},
+    )
+    assert shell.returncode == 0, shell.stderr
+    snippet_env = dict(item.split("=", 1) for item in shell.stdout.decode().split("\0") if "=" in item)
+    # SQLite in place of the snippet's PostgreSQL: this checks the settings, not the database server.
+    snippet_env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    env = {**{k: v for k, v in os.environ.items() if k not in snippet_env}, **snippet_env, "VAR_DIR": str(tmp_path)}
+    checked = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stderr + checked.stdout
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    server = subprocess.Popen(
+        [str(gunicorn), "portal.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/health",
+            headers={"Host": "elicence.example", "X-Forwarded-Proto": "https"},
+        )
+        deadline, answer = time.monotonic() + 30, None
+        while answer is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    answer = (response.status, response.read())
+            except OSError:
+                time.sleep(0.3)
+        assert answer == (200, b'{"status":"ok"}'), server.stderr.read1() if answer is None else answer
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
