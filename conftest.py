@@ -196,3 +196,12 @@ def police_member(db) -> User:
 @pytest.fixture
 def insurer_member(db) -> User:
     return make_person(name="王保险", organisation=make_organisation(OrganisationKind.INSURER))
+
+
+def give_identity_photo(person, data: bytes | None = None):
+    """Put the person's ID-card photo into the identity register (the face step's reference)."""
+    from portal.accounts.services import identity_photo_set
+    from tests import photoset
+
+    record, _created = identity_photo_set(actor="test", id_number=person.id_number, photo=data or photoset.good(9).data)
+    return record

@@ -15,6 +15,8 @@ from licences.serializers import (
     RECEIPT_SALT,
     AuthorityLicenceIn,
     ELicenceOut,
+    IdentityPhotoIn,
+    IdentityPhotoOut,
     LicenceOut,
     PortraitIn,
     QROut,
@@ -27,6 +29,7 @@ from licences.serializers import (
     VerificationLogOut,
     VerificationOut,
 )
+from portal.accounts import services as account_services
 from portal.accounts.models import AccountKind
 from portal.api import CONFLICT, ERRORS, NOT_FOUND, validated
 from portal.errors import DomainError, NotFoundError
@@ -170,12 +173,14 @@ class AuthorityLicenceView(APIView):
         tags=["authority"],
         request=AuthorityLicenceIn,
         responses={200: LicenceOut, 201: LicenceOut, **ERRORS},
-        description="Upsert a record: JSON as `GET licence` with full numbers (`file_number`). A change of "
-        "classes, validity or issuing authority invalidates the e-licence (L7).",
+        description="Upsert a record: JSON as `GET licence` with the full `number` and `file_number` in the body "
+        "(numbers never go into a URL). A change of classes, validity or issuing authority invalidates the "
+        "e-licence (L7).",
     )
-    def put(self, request, number):
+    def post(self, request):
         if not isinstance(request.data, dict):
             raise DomainError("invalid", _("Send a JSON object."))
+        number = str(request.data.get("number", ""))
         licence, created = services.licence_upsert(
             actor=request.user, number=number, data=request.data, ip=client_ip(request)
         )
@@ -187,11 +192,32 @@ class AuthorityPortraitView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
-        tags=["authority"], request={"multipart/form-data": PortraitIn}, responses={200: LicenceOut, **ERRORS}
+        tags=["authority"],
+        request={"multipart/form-data": PortraitIn},
+        responses={200: LicenceOut, **NOT_FOUND, **ERRORS},
     )
-    def put(self, request, number):
+    def post(self, request):
         portrait = read_upload(request.FILES.get("portrait"))
         licence = services.licence_set_portrait(
-            actor=request.user, number=number, portrait=portrait, ip=client_ip(request)
+            actor=request.user, number=str(request.data.get("number", "")), portrait=portrait, ip=client_ip(request)
         )
         return Response(LicenceOut(licence).data)
+
+
+class AuthorityIdentityPhotoView(APIView):
+    permission_classes = [IsAuthority]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        tags=["authority"],
+        request={"multipart/form-data": IdentityPhotoIn},
+        responses={200: IdentityPhotoOut, **ERRORS},
+        description="The identity register's photo of a person (the population register's ID-card photo): "
+        "the reference for face verification (A1, R1). A second push replaces the first.",
+    )
+    def post(self, request):
+        photo = read_upload(request.FILES.get("photo"))
+        record, created = account_services.identity_photo_set(
+            actor=request.user, id_number=str(request.data.get("id_number", "")), photo=photo, ip=client_ip(request)
+        )
+        return Response(IdentityPhotoOut({"id_number_masked": record.id_number_masked, "created": created}).data)

@@ -14,8 +14,8 @@ urlpatterns = [
     path("receipts/public-key", api.ReceiptKeyView.as_view(), name="api-receipt-key"),
     path("receipts/verify", api.ReceiptCheckView.as_view(), name="api-receipt-verify"),
     path("receipts/<str:signed_id>", api.ReceiptView.as_view(), name="api-receipt"),
-    path("authority/licences/<str:number>", api.AuthorityLicenceView.as_view(), name="api-authority-licence"),
-    path(
-        "authority/licences/<str:number>/portrait", api.AuthorityPortraitView.as_view(), name="api-authority-portrait"
-    ),
+    # Full numbers travel in request bodies only, never in a URL (access logs, proxies).
+    path("authority/licences", api.AuthorityLicenceView.as_view(), name="api-authority-licence"),
+    path("authority/licences/portrait", api.AuthorityPortraitView.as_view(), name="api-authority-portrait"),
+    path("authority/identity-photos", api.AuthorityIdentityPhotoView.as_view(), name="api-authority-identity-photos"),
 ]

@@ -13,6 +13,15 @@ def licence_by_number(number: str) -> Licence | None:
     return Licence.objects.filter(number_hash=lookup_hash(number)).first()
 
 
+def portrait_of_number(number_hash: str) -> bytes | None:
+    """The licence portrait on record for a licence (= ID) number's keyed hash, if there is one."""
+    licence = Licence.objects.filter(number_hash=number_hash).first()
+    if licence is None or not licence.has_portrait:
+        return None
+    with licence.portrait.open("rb") as fh:
+        return fh.read()
+
+
 def licence_for_user(user: User) -> Licence | None:
     """The record whose number is the user's ID number."""
     if not user.is_authenticated or not user.id_number_hash:

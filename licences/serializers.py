@@ -180,6 +180,7 @@ class ReceiptCheckOut(serializers.Serializer):
 class AuthorityLicenceIn(serializers.Serializer):
     """For the schema: the record as `GET licence` with full numbers; the service checks every field."""
 
+    number = serializers.CharField(help_text="the full licence number (the holder's ID number)")
     name = serializers.CharField()
     sex = serializers.ChoiceField(choices=Sex.choices)
     birth_date = serializers.DateField()
@@ -196,4 +197,15 @@ class AuthorityLicenceIn(serializers.Serializer):
 
 
 class PortraitIn(serializers.Serializer):
+    number = serializers.CharField(help_text="the full licence number")
     portrait = serializers.ImageField()
+
+
+class IdentityPhotoIn(serializers.Serializer):
+    id_number = serializers.CharField(help_text="the full resident ID number")
+    photo = serializers.ImageField()
+
+
+class IdentityPhotoOut(serializers.Serializer):
+    id_number_masked = serializers.CharField()
+    created = serializers.BooleanField(help_text="false when an earlier photo was replaced")

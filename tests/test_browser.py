@@ -340,6 +340,9 @@ def test_citizen_journey_register_apply_photo_approved_by_beat_and_worker(
     from conftest import LICENCE_DATA
 
     licence_upsert(actor="test", number=id_number, data={**LICENCE_DATA, "name": "王芳"})  # no portrait on record
+    from portal.accounts.services import identity_photo_set
+
+    identity_photo_set(actor="test", id_number=id_number, photo=photoset.good(9).data)  # the face step's reference
     selfie, photo = tmp_path / "selfie.jpg", tmp_path / "photo.jpg"
     selfie.write_bytes(photoset.good(4).data)
     photo.write_bytes(photoset.good(2).data)
@@ -391,7 +394,7 @@ def test_citizen_journey_register_apply_photo_approved_by_beat_and_worker(
 
 @pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
 def test_reviewer_journey(browser, live_server, tmp_path, settings, viewport):
-    from conftest import LICENCE_DATA, make_staff
+    from conftest import LICENCE_DATA, give_identity_photo, make_staff
     from licences.services import licence_upsert
     from reviews import services
     from tests import photoset
@@ -400,6 +403,7 @@ def test_reviewer_journey(browser, live_server, tmp_path, settings, viewport):
     settings.MEDIA_ROOT = tmp_path / "media"
     person = make_person(name="李四")
     licence_upsert(actor="test", number=person.id_number, data={**LICENCE_DATA, "name": "李四"})
+    give_identity_photo(person)
     application = services.application_submit(
         user=person, validity_start=LICENCE_DATA["valid_from"], selfie=photoset.good(4).data
     )

@@ -9,17 +9,18 @@ from PIL import Image
 
 from conftest import LICENCE_DATA, PASSWORD, make_licence, new_id_number
 from licences.models import Licence
+from portal.accounts.models import IdentityPhoto
 
 pytestmark = pytest.mark.django_db
 
 
-def test_authority_put_creates_then_updates(api, authority):
+def test_authority_post_creates_then_updates(api, authority):
     number = new_id_number()
     api.force_authenticate(authority)
-    created = api.put(f"/api/v1/authority/licences/{number}", LICENCE_DATA, format="json")
+    created = api.post("/api/v1/authority/licences", {**LICENCE_DATA, "number": number}, format="json")
     assert created.status_code == 201, created.content
     assert created.json()["number_masked"] == number[:6] + "********" + number[-4:]
-    updated = api.put(f"/api/v1/authority/licences/{number}", {**LICENCE_DATA, "points": 3}, format="json")
+    updated = api.post("/api/v1/authority/licences", {**LICENCE_DATA, "number": number, "points": 3}, format="json")
     assert updated.status_code == 200 and updated.json()["points"] == 3
     licence = Licence.objects.get()
     assert licence.number == number and licence.version == 1  # points are not a material change
@@ -38,30 +39,41 @@ def test_authority_put_creates_then_updates(api, authority):
         ({"name": ""}, "name"),
     ],
 )
-def test_authority_put_rejects_bad_records_and_changes_nothing(api, authority, change, field):
+def test_authority_post_rejects_bad_records_and_changes_nothing(api, authority, change, field):
     number = new_id_number()
     api.force_authenticate(authority)
-    api.put(f"/api/v1/authority/licences/{number}", LICENCE_DATA, format="json")
-    response = api.put(f"/api/v1/authority/licences/{number}", {**LICENCE_DATA, **change}, format="json")
+    api.post("/api/v1/authority/licences", {**LICENCE_DATA, "number": number}, format="json")
+    response = api.post("/api/v1/authority/licences", {**LICENCE_DATA, "number": number, **change}, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()["fields"]
     licence = Licence.objects.get()
     assert licence.classes == ["C1"] and licence.status == "normal" and licence.points == 0
 
 
-def test_authority_put_rejects_bad_number(api, authority):
+def test_authority_post_rejects_bad_number(api, authority):
     api.force_authenticate(authority)
-    response = api.put("/api/v1/authority/licences/110105199003071230", LICENCE_DATA, format="json")
+    response = api.post("/api/v1/authority/licences", {**LICENCE_DATA, "number": "110105199003071230"}, format="json")
     assert response.status_code == 400 and response.json()["code"] == "invalid_id_number"
 
 
 @pytest.mark.parametrize("who", ["citizen", "clerk", None])
-def test_only_the_authority_may_put(api, who, citizen, clerk):
+def test_only_the_authority_may_write_the_registers(api, who, citizen, clerk):
     if who:
         api.force_authenticate({"citizen": citizen, "clerk": clerk}[who])
-    response = api.put(f"/api/v1/authority/licences/{new_id_number()}", LICENCE_DATA, format="json")
+    response = api.post("/api/v1/authority/licences", {**LICENCE_DATA, "number": new_id_number()}, format="json")
     assert response.status_code in (401, 403)
-    assert Licence.objects.count() == 0
+    photo = io.BytesIO(b"\xff\xd8\xff")
+    photo.name = "p.jpg"
+    body = {"id_number": new_id_number(), "photo": photo}
+    response = api.post("/api/v1/authority/identity-photos", body, format="multipart")
+    assert response.status_code in (401, 403)
+    assert Licence.objects.count() == 0 and IdentityPhoto.objects.count() == 0
+
+
+def test_retired_number_in_url_paths_are_gone(api, authority):
+    api.force_authenticate(authority)
+    number = new_id_number()
+    assert api.put(f"/api/v1/authority/licences/{number}", LICENCE_DATA, format="json").status_code == 404
 
 
 def test_authority_sets_portrait_reencoded(api, authority, citizen, settings, tmp_path):
@@ -74,16 +86,16 @@ def test_authority_sets_portrait_reencoded(api, authority, citizen, settings, tm
     out.seek(0)
     out.name = "p.jpg"
     api.force_authenticate(authority)
-    response = api.put(
-        f"/api/v1/authority/licences/{citizen.id_number}/portrait", {"portrait": out}, format="multipart"
+    response = api.post(
+        "/api/v1/authority/licences/portrait", {"number": citizen.id_number, "portrait": out}, format="multipart"
     )
     assert response.status_code == 200 and response.json()["has_portrait"] is True
     stored = Licence.objects.get().portrait.read()
     assert b"Secret camera" not in stored  # metadata dropped on re-encode
     bad = io.BytesIO(b"<svg/>")
     bad.name = "x.jpg"
-    response = api.put(
-        f"/api/v1/authority/licences/{citizen.id_number}/portrait", {"portrait": bad}, format="multipart"
+    response = api.post(
+        "/api/v1/authority/licences/portrait", {"number": citizen.id_number, "portrait": bad}, format="multipart"
     )
     assert response.status_code == 400 and response.json()["code"] == "unreadable"
 
@@ -178,3 +190,26 @@ def test_admin_find_licence_by_full_number_via_post(client, supervisor, citizen)
     found = client.post("/admin/licences/licence/find/", {"number": citizen.id_number.lower()})
     assert found.status_code == 302 and found["Location"] == f"/admin/licences/licence/{licence.pk}/change/"
     assert client.post("/admin/licences/licence/find/", {"number": new_id_number()}).status_code == 200
+
+
+def test_the_licence_portrait_is_the_face_reference_when_the_identity_register_has_none(api, settings, tmp_path):
+    from pathlib import Path
+
+    from conftest import make_person
+    from licences.services import licence_set_portrait
+
+    real = Path(__file__).resolve().parents[2].parent / "shared" / "photos" / "real"
+    settings.FACE_VERIFIER = "local"
+    settings.MEDIA_ROOT = tmp_path
+    person = make_person(verified=False)
+    make_licence(person)
+    licence_set_portrait(actor="test", number=person.id_number, portrait=(real / "obama3.jpg").read_bytes())
+    api.force_authenticate(person)
+
+    def selfie(name):
+        upload = io.BytesIO((real / name).read_bytes())
+        upload.name = "selfie.jpg"
+        return api.post("/api/v1/accounts/face-verification", {"selfie": upload}, format="multipart").json()
+
+    assert selfie("biden.jpg")["code"] == "face_verification_failed"
+    assert selfie("obama.jpg") == {"verified": True}

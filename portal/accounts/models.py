@@ -256,3 +256,24 @@ class AuditEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+
+
+def identity_photo_path(instance, filename: str) -> str:
+    return f"identity/{uuid.uuid4().hex}.jpg"
+
+
+class IdentityPhoto(models.Model):
+    """The identity register: a person's ID-card photo as the authority's system pushed it (the
+    stand-in for the population register). It is the reference of face verification (A1, R1)."""
+
+    id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
+    id_number_masked = models.CharField(_("ID number"), max_length=18, editable=False)
+    photo = models.FileField(_("photo"), upload_to=identity_photo_path)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("identity photo")
+        verbose_name_plural = _("identity register")
+
+    def __str__(self) -> str:
+        return self.id_number_masked

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from portal.accounts.models import Organisation, OrganisationKind, RealNameStatus, User
+from portal.accounts.models import IdentityPhoto, Organisation, OrganisationKind, RealNameStatus, User
 from portal.accounts.validators import normalise_id_number, normalise_phone
 from portal.crypto import lookup_hash
 from portal.errors import DomainError, NotFoundError
@@ -32,6 +32,27 @@ def user_by_login_name(identifier: str) -> User | None:
     if not identifier:
         return None
     return user_by_personal_number(identifier) or User.objects.filter(username=identifier).first()
+
+
+# Where else a reference photo may come from, asked in order after the identity register: apps above
+# this one add theirs at start-up (licences: the licence portrait on record).
+REFERENCE_PHOTO_FALLBACKS: list = []
+
+
+def reference_photo_for(user: User) -> bytes | None:
+    """The photo a selfie of this person is compared with (A1, R1): the identity register's, else a
+    fallback such as the licence portrait; None when nothing is on record."""
+    if not user.id_number_hash:
+        return None
+    record = IdentityPhoto.objects.filter(id_number_hash=user.id_number_hash).first()
+    if record is not None and record.photo:
+        with record.photo.open("rb") as fh:
+            return fh.read()
+    for fallback in REFERENCE_PHOTO_FALLBACKS:
+        photo = fallback(user.id_number_hash)
+        if photo:
+            return photo
+    return None
 
 
 def driving_school_of_member(*, actor: User, organisation_id) -> Organisation:

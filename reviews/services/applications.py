@@ -9,12 +9,11 @@ from django.utils.translation import gettext as _
 from licences import selectors as licence_selectors
 from licences.models import ELicenceState, LicenceStatus
 from portal import ratelimit
+from portal.accounts import services as account_services
 from portal.accounts.audit import audit_record
-from portal.accounts.face import get_face_verifier
 from portal.accounts.models import RealNameStatus, User
 from portal.dates import parse_iso_date
 from portal.errors import DomainError
-from portal.images import decode_image
 from reviews import selectors
 from reviews.models import OPEN_STATUSES, Application, ApplicationStatus
 from reviews.services.timeline import due_at_from, timeline_record
@@ -44,12 +43,7 @@ def application_submit(*, user: User, validity_start, selfie: bytes, ip: str | N
     if selectors.open_application_exists(licence):
         raise DomainError("application_pending", _("You already have an open application."), status=409)
     ratelimit.hit("face:account", str(user.pk))
-    try:
-        image = decode_image(selfie)
-    except DomainError as exc:
-        raise DomainError("face_verification_failed", exc.detail) from None
-    reference = licence.portrait.read() if licence.has_portrait else None
-    result = get_face_verifier().verify(selfie=image.jpeg, reference=reference)  # the selfie is not stored
+    result = account_services.face_verify(user=user, selfie=selfie)  # the same reference rule as A1; not stored
     if not result.verified:
         audit_record(actor=user, action="application.face_failed", obj=licence, data={"detail": result.detail}, ip=ip)
         raise DomainError("face_verification_failed", result.detail or _("The face could not be verified."))

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from conftest import make_licence, make_person
+from conftest import give_identity_photo, make_licence, make_person
 from licences.models import ELicence
 from licences.services import licence_set_portrait
 from portal.accounts import sms
@@ -28,10 +28,13 @@ def _local_verifier(settings, tmp_path):
 
 
 def holder(*, portrait=True, **changes):
+    """A person with a licence record; with its portrait, or else with an identity-register photo."""
     person = make_person(name="张三")
     licence = make_licence(person, **changes)
     if portrait:
         licence_set_portrait(actor="test", number=person.id_number, portrait=photoset.good(9).data)
+    else:
+        give_identity_photo(person)
     return person, licence
 
 

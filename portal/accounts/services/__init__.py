@@ -7,6 +7,7 @@ attempt is still counted.
 """
 
 from portal.accounts.services.codes import one_time_codes_purge, phone_code_request
+from portal.accounts.services.identity import identity_photo_set
 from portal.accounts.services.login import (
     api_token_issue,
     password_reset_confirm,
@@ -30,6 +31,7 @@ from portal.accounts.services.registration import (
     account_register,
     counter_registration_create,
     face_verification_submit,
+    face_verify,
 )
 from portal.accounts.services.schedules import (
     periodic_task_save,
@@ -50,6 +52,8 @@ __all__ = [
     "api_token_issue",
     "counter_registration_create",
     "face_verification_submit",
+    "face_verify",
+    "identity_photo_set",
     "one_time_codes_purge",
     "organisation_create",
     "organisation_decide",

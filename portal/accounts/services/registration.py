@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from portal import ratelimit
 from portal.accounts import selectors
 from portal.accounts.audit import audit_record
-from portal.accounts.face import get_face_verifier
+from portal.accounts.face import FaceResult, get_face_verifier
 from portal.accounts.models import (
     AccountKind,
     ActivationCode,
@@ -143,11 +143,7 @@ def face_verification_submit(*, user: User, selfie: bytes, ip: str) -> User:
     if user.real_name_status == RealNameStatus.VERIFIED:
         return user
     ratelimit.hit("face:account", str(user.pk))
-    try:
-        image = decode_image(selfie)
-    except DomainError as exc:
-        raise DomainError("face_verification_failed", exc.detail) from None
-    result = get_face_verifier().verify(selfie=image.jpeg, reference=None)
+    result = face_verify(user=user, selfie=selfie)
     # The selfie itself is not stored: only the outcome (security.md, PIPL).
     if not result.verified:
         audit_record(actor=user, action="face_verification.failed", obj=user, data={"detail": result.detail}, ip=ip)
@@ -159,6 +155,25 @@ def face_verification_submit(*, user: User, selfie: bytes, ip: str) -> User:
         audit_record(actor=user, action="face_verification.passed", obj=user, data=result.metrics or {}, ip=ip)
     user.refresh_from_db()
     return user
+
+
+def face_verify(*, user: User, selfie: bytes) -> FaceResult:
+    """Compare a selfie with the person's reference photo (A1, R1). A face alone is never enough:
+    with no reference on record the answer is `no_reference_photo` (real-name checks at a counter)."""
+    try:
+        image = decode_image(selfie)
+    except DomainError as exc:
+        raise DomainError("face_verification_failed", exc.detail) from None
+    reference = selectors.reference_photo_for(user)
+    if reference is None:
+        raise DomainError(
+            "no_reference_photo",
+            _(
+                "There is no photo of you on record to compare your face with. Please complete "
+                "real-name verification at a traffic-police service counter, with your ID card."
+            ),
+        )
+    return get_face_verifier().verify(selfie=image.jpeg, reference=reference)
 
 
 # --- A2 counter registration, A4 driving-school students, activation -----------------------------

@@ -26,10 +26,20 @@ def upload(api, data: bytes, name="selfie.jpg"):
 
 
 @pytest.fixture
-def newcomer(db):
-    from conftest import make_person
+def newcomer(db, settings, tmp_path):
+    """Registered online, face not yet verified; the identity register holds their ID-card photo."""
+    from conftest import give_identity_photo, make_person
 
-    return make_person(verified=False)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    person = make_person(verified=False)
+    give_identity_photo(person)
+    return person
+
+
+def stored_files(settings) -> set:
+    from pathlib import Path
+
+    return {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
 
 
 def test_local_verifier_refuses_a_picture_without_a_face(api, newcomer, settings):
@@ -43,11 +53,11 @@ def test_local_verifier_refuses_a_picture_without_a_face(api, newcomer, settings
     assert AuditEntry.objects.filter(action="face_verification.failed").count() == 1
 
 
-def test_local_verifier_accepts_a_real_selfie_and_keeps_no_image(api, newcomer, settings, tmp_path):
+def test_local_verifier_accepts_a_real_selfie_and_keeps_no_image(api, newcomer, settings):
     from tests import photoset
 
     settings.FACE_VERIFIER = "local"
-    settings.MEDIA_ROOT = tmp_path
+    before = stored_files(settings)
     api.force_authenticate(newcomer)
     response = upload(api, photoset.good(4).data)
     assert response.status_code == 200, response.content
@@ -55,7 +65,7 @@ def test_local_verifier_accepts_a_real_selfie_and_keeps_no_image(api, newcomer, 
     assert newcomer.real_name_status == RealNameStatus.VERIFIED
     entry = AuditEntry.objects.get(action="face_verification.passed")
     assert entry.data["faces"] == 1
-    assert list(tmp_path.iterdir()) == []  # the selfie was analysed in memory and not stored
+    assert stored_files(settings) == before  # the selfie was analysed in memory and not stored
 
 
 def test_local_verifier_refuses_covered_eyes(api, newcomer, settings):
@@ -142,9 +152,10 @@ def test_http_verifier_match_verifies_the_person(api, newcomer, identity_service
     assert response.status_code == 200 and response.json() == {"verified": True}
     newcomer.refresh_from_db()
     assert newcomer.real_name_status == RealNameStatus.VERIFIED and newcomer.face_verified_at
-    # The service got a re-encoded JPEG, not the uploaded bytes.
-    sent = identity_service.received[0]["selfie"]
-    assert __import__("base64").b64decode(sent)[:3] == b"\xff\xd8\xff"
+    # The service got a re-encoded JPEG, not the uploaded bytes, and the identity register's photo.
+    sent = identity_service.received[0]
+    assert __import__("base64").b64decode(sent["selfie"])[:3] == b"\xff\xd8\xff"
+    assert __import__("base64").b64decode(sent["reference"])[:3] == b"\xff\xd8\xff"
 
 
 def test_http_verifier_mismatch_is_refused(api, newcomer, identity_service):
@@ -173,3 +184,43 @@ def test_face_page_flow(client, newcomer, identity_service):
     assert response["Location"] == "/accounts/status/"
     status = client.get("/accounts/status/").content.decode()
     assert "已实名认证" in status
+
+
+# --- the reference photo: the identity register, else the licence portrait, else a counter ------------
+REAL = __import__("pathlib").Path(__file__).resolve().parents[3].parent / "shared" / "photos" / "real"
+
+
+def real_photo(name: str) -> bytes:
+    return (REAL / name).read_bytes()
+
+
+def test_a_strangers_selfie_never_verifies_and_the_same_persons_photographs_do(api, settings):
+    from conftest import give_identity_photo, make_person
+
+    settings.FACE_VERIFIER = "local"
+    person = make_person(verified=False)
+    give_identity_photo(person, real_photo("obama3.jpg"))
+    api.force_authenticate(person)
+    stranger = upload(api, real_photo("biden.jpg"))
+    assert stranger.status_code == 400 and stranger.json()["code"] == "face_verification_failed"
+    person.refresh_from_db()
+    assert person.real_name_status == RealNameStatus.FACE_REQUIRED
+    same = upload(api, real_photo("obama.jpg"))
+    assert same.status_code == 200 and same.json() == {"verified": True}
+    entry = AuditEntry.objects.get(action="face_verification.passed", object_id=str(person.pk))
+    assert entry.data["distance"] < 0.6
+
+
+def test_without_a_reference_on_record_the_person_is_sent_to_a_counter(api, client, settings):
+    from conftest import make_person
+
+    settings.FACE_VERIFIER = "local"
+    person = make_person(verified=False)
+    api.force_authenticate(person)
+    response = upload(api, real_photo("obama.jpg"))
+    assert response.status_code == 400 and response.json()["code"] == "no_reference_photo"
+    client.force_login(person)
+    file = io.BytesIO(real_photo("obama.jpg"))
+    file.name = "selfie.jpg"
+    page = client.post("/accounts/face/", {"selfie": file})
+    assert page.status_code == 200 and "窗口" in page.content.decode()
