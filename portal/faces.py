@@ -155,6 +155,12 @@ def region(gray: np.ndarray, x0, y0, x1, y1) -> np.ndarray:
     return gray[y0:y1, x0:x1]
 
 
+def face_luminance(face: Face, gray: np.ndarray) -> float:
+    """Mean brightness (0–255) of the face inside its box."""
+    inside = region(gray, *face.box)
+    return float(inside.mean()) if inside.size else 0.0
+
+
 def _eye_aspect_ratio(eye: np.ndarray) -> float:
     width = np.linalg.norm(eye[0] - eye[3])
     if width == 0:

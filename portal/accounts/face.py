@@ -33,6 +33,7 @@ class LocalFaceVerifier:
 
     max_yaw = 0.3  # nose offset from the eyes' midpoint, in eye spans
     max_roll = 20.0  # degrees
+    min_luminance = 35.0  # face (or, without a face, picture) brightness 0–255: darker hides the eyes
 
     def verify(self, *, selfie: bytes, reference: bytes | None) -> FaceResult:
         try:
@@ -40,13 +41,20 @@ class LocalFaceVerifier:
         except DomainError:
             return FaceResult(False, str(_("The picture is not a readable JPEG or PNG image.")))
         found = faces.find_faces(selfie_rgb)
+        grey = faces.grey(selfie_rgb)
+        too_dark = str(_("The picture is too dark: turn towards a light and try again."))
         if not found:
+            if float(grey.mean()) < self.min_luminance:
+                return FaceResult(False, too_dark, {"faces": 0, "luminance": round(float(grey.mean()), 1)})
             return FaceResult(False, str(_("No face was found.")), {"faces": 0})
         if len(found) > 1:
             return FaceResult(False, str(_("Only one person may be in the picture.")), {"faces": len(found)})
         face = found[0]
-        eyes = faces.eye_metrics(face, faces.grey(selfie_rgb))
+        eyes = faces.eye_metrics(face, grey)
         metrics = {"faces": 1, "yaw": round(face.yaw, 3), "roll": round(face.roll_degrees, 1), **faces.json_safe(eyes)}
+        metrics["luminance"] = round(faces.face_luminance(face, grey), 1)
+        if metrics["luminance"] < self.min_luminance:
+            return FaceResult(False, too_dark, metrics)
         if face.yaw > self.max_yaw or abs(face.roll_degrees) > self.max_roll:
             return FaceResult(False, str(_("Please face the camera.")), metrics)
         if faces.eyes_hidden(eyes):

@@ -45,3 +45,30 @@ def test_verifier_refuses_another_person():
 def test_verifier_refuses(make):
     sample = make(0) if make is not photoset.eyes_not_visible else make(1)
     assert not LocalFaceVerifier().verify(selfie=sample.data, reference=None).verified
+
+
+def test_a_dark_selfie_is_called_too_dark_not_hidden_eyes():
+    from django.utils import translation
+    from PIL import ImageEnhance
+
+    dark = ImageEnhance.Brightness(Image.open(io.BytesIO(photoset.good(4).data))).enhance(0.15)
+    out = io.BytesIO()
+    dark.save(out, format="JPEG")
+    with translation.override("en"):
+        result = LocalFaceVerifier().verify(selfie=out.getvalue(), reference=photoset.good(9).data)
+    assert not result.verified and "too dark" in result.detail and "eyes" not in result.detail
+    with translation.override("zh-hans"):
+        result = LocalFaceVerifier().verify(selfie=out.getvalue(), reference=photoset.good(9).data)
+    assert "暗" in result.detail and "/" not in result.detail  # one language, the reader's
+
+
+def test_real_photographs_same_person_verifies_and_another_does_not():
+    from pathlib import Path
+
+    real = Path(__file__).resolve().parents[3].parent / "shared" / "photos" / "real"
+    obama, obama3, biden = ((real / n).read_bytes() for n in ("obama.jpg", "obama3.jpg", "biden.jpg"))
+    same = LocalFaceVerifier().verify(selfie=obama, reference=obama3)
+    assert same.verified and same.metrics["distance"] < faces.MATCH_DISTANCE
+    for selfie, reference in ((biden, obama3), (biden, obama), (obama, biden)):
+        other = LocalFaceVerifier().verify(selfie=selfie, reference=reference)
+        assert not other.verified and other.metrics["distance"] >= faces.MATCH_DISTANCE
