@@ -44,6 +44,32 @@ RECORDS = [
         date(2021, 9, 9),
         date(2027, 9, 9),
     ),
+    # In the registers, no account yet: 王明 registers online with the demo selfie (README); 刘洋 has
+    # no photo on record anywhere, so his face step sends him to a counter.
+    (
+        "11010519800808081",
+        "王明",
+        "M",
+        ["C1"],
+        "normal",
+        0,
+        False,
+        date(2010, 6, 1),
+        date(2020, 6, 1),
+        date(2030, 6, 1),
+    ),
+    (
+        "11010519850505052",
+        "刘洋",
+        "M",
+        ["C2"],
+        "normal",
+        0,
+        False,
+        date(2015, 3, 3),
+        date(2021, 3, 3),
+        date(2027, 3, 3),
+    ),
 ]
 
 

@@ -1,6 +1,8 @@
 """Demo accounts for `seed_demo`: staff of each role, two approved organisations and their members,
 the register's machine user and a citizen. Idempotent."""
 
+from pathlib import Path
+
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
@@ -13,6 +15,7 @@ from portal.accounts.models import (
     RegisteredVia,
     User,
 )
+from portal.accounts.services import identity_photo_set
 from portal.accounts.validators import id_number_with_check_digit
 
 ORGANISATIONS = {
@@ -47,6 +50,24 @@ def _uscc(first17: str) -> str:
     from stdnum.cn import uscc
 
     return first17 + uscc.calc_check_digit(first17)
+
+
+DEMO_PHOTOS = Path(__file__).resolve().parent / "demo_photos"
+# The identity register's people (their ID-card photos, by ID body); see demo_photos/SOURCE.md.
+IDENTITY_PHOTOS = {"11010519800808081": "identity-photo.jpg"}
+
+
+def seed_identity_register() -> list[str]:
+    """Put the demo people's ID-card photos into the identity register; their masked numbers."""
+    seeded = []
+    for id_body, filename in IDENTITY_PHOTOS.items():
+        record, _created = identity_photo_set(
+            actor="seed_demo",
+            id_number=id_number_with_check_digit(id_body),
+            photo=(DEMO_PHOTOS / filename).read_bytes(),
+        )
+        seeded.append(record.id_number_masked)
+    return seeded
 
 
 def seed_accounts(*, password: str) -> list[dict]:

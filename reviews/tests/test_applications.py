@@ -437,3 +437,21 @@ def test_someone_elses_application_page_is_not_found(client):
     assert client.get(f"/applications/{application.pk}/").status_code == 404
     client.force_login(person)
     assert client.get(f"/applications/{application.pk}/").status_code == 200
+
+
+def test_apply_compares_the_selfie_with_the_reference_and_a_stranger_is_refused(api, settings, tmp_path):
+    from pathlib import Path
+
+    real = Path(__file__).resolve().parents[2].parent / "shared" / "photos" / "real"
+    person = make_person(name="张三")
+    make_licence(person)  # no portrait: the identity register's photo is the reference
+    give_identity_photo(person, (real / "obama3.jpg").read_bytes())
+    stranger = submit(api, person, selfie=(real / "biden.jpg").read_bytes())
+    assert stranger.status_code == 400 and stranger.json()["code"] == "face_verification_failed"
+    assert not Application.objects.exists()
+    same = submit(api, person, selfie=(real / "obama.jpg").read_bytes())
+    assert same.status_code == 201 and same.json()["status"] == "photo_required"
+    nobody = make_person(name="李四")
+    make_licence(nobody)
+    nothing = submit(api, nobody, selfie=(real / "obama.jpg").read_bytes())
+    assert nothing.status_code == 400 and nothing.json()["code"] == "no_reference_photo"

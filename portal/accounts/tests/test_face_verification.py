@@ -224,3 +224,30 @@ def test_without_a_reference_on_record_the_person_is_sent_to_a_counter(api, clie
     file.name = "selfie.jpg"
     page = client.post("/accounts/face/", {"selfie": file})
     assert page.status_code == 200 and "窗口" in page.content.decode()
+
+
+def test_import_identity_photos_from_a_folder_and_a_csv(tmp_path, settings, capsys):
+    import json as jsonlib
+
+    from django.core.management import call_command
+
+    from conftest import new_id_number
+    from portal.accounts.models import IdentityPhoto
+    from tests import photoset
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    folder = tmp_path / "register"
+    folder.mkdir()
+    good, broken = new_id_number(), new_id_number()
+    (folder / f"{good}.jpg").write_bytes(photoset.good(9).data)
+    (folder / f"{broken}.jpg").write_bytes(b"not an image")
+    (folder / "110105199003071230.jpg").write_bytes(photoset.good(9).data)  # a wrong check digit
+    call_command("import_identity_photos", str(folder), "--json")
+    report = jsonlib.loads(capsys.readouterr().out)
+    assert report["created"] == 1 and len(report["rejected"]) == 2
+    assert good not in jsonlib.dumps(report) and broken not in jsonlib.dumps(report)  # masked numbers only
+    (tmp_path / "list.csv").write_text(f"id_number,photo\n{good},register/{good}.jpg\n{good},../../etc/passwd\n")
+    call_command("import_identity_photos", str(tmp_path / "list.csv"), "--json")
+    report = jsonlib.loads(capsys.readouterr().out)
+    assert report["updated"] == 1 and len(report["rejected"]) == 1
+    assert IdentityPhoto.objects.count() == 1
