@@ -128,7 +128,15 @@ def decode_image(data: bytes, *, max_pixels: int | None = None, reencode: bool =
                 raise DomainError("unreadable", _("The image has too many pixels."))
             source_format, source_mode = image.format, image.mode
             exif = _read_exif(image)
+            # Never hold more pixels than an ID photo needs: a JPEG decodes straight at 1/2, 1/4 or
+            # 1/8 size (DCT scaling); anything still larger is shrunk before any converted copy is made.
+            # This bounds peak memory per upload (a 6000×6000 1-bit PNG drove a process to ~500 MB).
+            side = settings.IMAGE_MAX_SIDE
+            if image.format == "JPEG":
+                image.draft("RGB", (side, side))
             image.load()
+            if max(image.size) > side:
+                image.thumbnail((side, side), Image.Resampling.LANCZOS)
             image = ImageOps.exif_transpose(image)
             rgb = _in_srgb(_to_rgb(image), image.info.get("icc_profile"))
     except DomainError:

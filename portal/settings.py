@@ -234,6 +234,9 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 # Whole request bodies: one upload plus the form around it.
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", UPLOAD_MAX_BYTES + 1024 * 1024)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
+# Larger images are decoded at (or shrunk to) this many pixels on their long side: what is analysed
+# and stored. Bounds the memory an upload can take.
+IMAGE_MAX_SIDE = env_int("IMAGE_MAX_SIDE", 2400)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
