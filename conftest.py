@@ -52,6 +52,40 @@ def _isolated_side_effects(settings):
     sms.outbox.clear()
 
 
+def staff_authenticator(user):
+    """The staff member's confirmed TOTP device (made on first use)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="test authenticator", confirmed=True
+    )
+
+
+def current_code(device) -> str:
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_a_finished_log_in(monkeypatch):
+    """`client.force_login(staff)` stands for a whole log-in, second factor included; the tests of
+    the log-in itself (test_second_factor.py) go through the pages."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if user.is_staff:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = staff_authenticator(user).persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()

@@ -2,11 +2,29 @@
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+
+
+class PortalAdminSite(admin.AdminSite):
+    """The staff console. Its own log-in page is not used: everyone logs in through the portal's
+    (rate limits, audit, the staff session length), and staff pass a second factor before any
+    console page opens."""
+
+    def has_permission(self, request) -> bool:
+        verified = getattr(request.user, "is_verified", None)
+        return super().has_permission(request) and bool(verified and verified())
+
+    def login(self, request, extra_context=None):
+        target = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index", current_app=self.name)
+        if request.user.is_authenticated and request.user.is_staff:
+            return redirect_to_login(target, login_url=reverse("accounts:second_factor"))
+        return redirect_to_login(target, login_url=reverse("accounts:login"))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -115,7 +115,7 @@ FIELD_HASH_KEY = _hash_key
 
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.PortalAdminConfig",  # django.contrib.admin with the portal's admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -127,6 +127,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "portal",
     "portal.accounts",
     "licences",
@@ -142,6 +144,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
@@ -196,6 +199,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:status"
 LOGOUT_REDIRECT_URL = "home"
+
+# Staff prove a second factor (TOTP, django-otp) for the admin and the staff console.
+OTP_TOTP_ISSUER = "E-licence portal"
 
 # Citizens keep a session for two weeks; staff sessions are cut to STAFF_SESSION_AGE at log-in.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
@@ -332,6 +338,7 @@ RATE_LIMITS = {
     "activate:ip": (30, 60 * 60),
     "register:ip": (30, 60 * 60),
     "face:account": (10, 60 * 60),
+    "otp:account-ip": (10, 15 * 60),
     "verify:ip": (env_int("VERIFY_RATE_LIMIT", 120), 10 * 60),
 }
 

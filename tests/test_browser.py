@@ -394,7 +394,7 @@ def test_citizen_journey_register_apply_photo_approved_by_beat_and_worker(
 
 @pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
 def test_reviewer_journey(browser, live_server, tmp_path, settings, viewport):
-    from conftest import LICENCE_DATA, give_identity_photo, make_staff
+    from conftest import LICENCE_DATA, current_code, give_identity_photo, make_staff, staff_authenticator
     from licences.services import licence_upsert
     from reviews import services
     from tests import photoset
@@ -412,12 +412,17 @@ def test_reviewer_journey(browser, live_server, tmp_path, settings, viewport):
     )
     services.photo_check_run(photo_id=photo.pk)
     reviewer = make_staff("reviewer")
+    authenticator = staff_authenticator(reviewer)
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", reviewer.username)
     page.fill("#id_password", PASSWORD)
     page.click("#login")
+    page.wait_for_url(f"{live_server.url}/accounts/login/second-factor/**")  # staff: the second factor
+    page.fill("#id_otp_token", current_code(authenticator))
+    page.click("#verify-otp")
+    page.wait_for_url(f"{live_server.url}/admin/")
     page.goto(f"{live_server.url}/staff/review/?problem=background_not_white")
     page.click("#queue a")
     page.wait_for_selector("#case-photo rect")  # the face box over the photo

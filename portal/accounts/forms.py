@@ -129,3 +129,13 @@ class CounterRegistrationForm(AccountForm):
     id_number = forms.CharField(label=_("Resident ID number"), max_length=18)
     name = forms.CharField(label=_("Real name"), max_length=64)
     phone = forms.CharField(label=_("Mobile number"), max_length=20)
+
+
+class SecondFactorForm(AccountForm):
+    default_field = "otp_token"
+
+    otp_token = forms.CharField(
+        label=_("6-digit code from your authenticator app"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )

@@ -2,7 +2,9 @@
 
 from functools import wraps
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portal.accounts.models import Role
@@ -20,13 +22,16 @@ def require_role(user, role: Role) -> None:
 
 
 def role_required(role: Role):
-    """On pages: a visitor without the role gets Django's 403 page."""
+    """On pages: a visitor without the role gets Django's 403 page; staff who have not passed the
+    second factor in this session are sent to it first."""
 
     def decorate(view):
         @wraps(view)
         def checked(request, *args, **kwargs):
             if not holds_role(request.user, role):
                 raise PermissionDenied
+            if not request.user.is_verified():  # staff pages need the second factor too
+                return redirect_to_login(request.get_full_path(), login_url=reverse("accounts:second_factor"))
             return view(request, *args, **kwargs)
 
         return checked

@@ -8,6 +8,7 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("face/", views.face, name="face"),
     path("login/", views.login_view, name="login"),
+    path("login/second-factor/", views.second_factor, name="second_factor"),
     path("logout/", views.logout_view, name="logout"),
     path("status/", views.status, name="status"),
     path("password-reset/", views.password_reset, name="password_reset"),

@@ -1,15 +1,21 @@
 """Account pages: thin callers of services and selectors; errors go on the form (portal.forms)."""
 
+from base64 import b32encode
+
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
 from portal.accounts import forms, selectors, services
 from portal.accounts.models import RealNameStatus
@@ -70,15 +76,41 @@ def login_view(request):
     if form.submit(request, log_in):
         user = form.result
         auth_login(request, user)  # rotates the session key
+        target = _safe_next(request)
         if user.is_staff:
             request.session.set_expiry(settings.STAFF_SESSION_AGE)
-        target = request.POST.get("next") or request.GET.get("next")
-        if target and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return redirect(target)
-        return redirect("admin:index" if user.is_staff else "accounts:status")
+            return redirect_to_login(target or reverse("admin:index"), login_url=reverse("accounts:second_factor"))
+        return redirect(target or "accounts:status")
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+def _safe_next(request) -> str:
+    """Where to go after logging in: `next` if it stays on this site, else ""."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else ""
+
+
+@login_required
+def second_factor(request):
+    """Staff: the code of their authenticator app; on the first log-in, the app is enrolled here."""
+    if not request.user.is_staff:
+        raise Http404
+    target = _safe_next(request) or reverse("admin:index")
+    if request.user.is_verified():
+        return redirect(target)
+    device = services.second_factor_device(request.user)
+    form = forms.SecondFactorForm(request.POST or None)
+    if form.submit(request, services.second_factor_check, user=request.user, ip=client_ip(request)):
+        otp_login(request, form.result)
+        return redirect(target)
+    context = {"form": form, "next": target, "enrolling": not device.confirmed}
+    if not device.confirmed:
+        context["qr"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4, border=2)
+        context["secret"] = b32encode(device.bin_key).decode()
+    return render(request, "accounts/second_factor.html", context)
 
 
 @require_POST

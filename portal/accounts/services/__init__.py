@@ -38,6 +38,7 @@ from portal.accounts.services.schedules import (
     periodic_tasks_run_now,
     periodic_tasks_set_enabled,
 )
+from portal.accounts.services.second_factor import second_factor_check, second_factor_device
 from portal.accounts.services.staff import account_roles_set, account_save_by_staff
 
 __all__ = [
@@ -65,6 +66,8 @@ __all__ = [
     "periodic_tasks_run_now",
     "periodic_tasks_set_enabled",
     "phone_code_request",
+    "second_factor_check",
+    "second_factor_device",
     "students_import",
     "students_parse_csv",
     "user_authenticate",

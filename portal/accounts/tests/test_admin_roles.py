@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django_celery_beat.models import PeriodicTask
 
-from conftest import PASSWORD, make_organisation
+from conftest import make_organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -35,12 +35,6 @@ def test_admin_pages_by_role(client, role, url, status):
 
     client.force_login(make_staff(role))
     assert client.get(url).status_code == status
-
-
-def test_staff_log_in_through_the_admin_with_username(client, clerk):
-    response = client.post("/admin/login/", {"username": clerk.username, "password": PASSWORD, "next": "/admin/"})
-    assert response.status_code == 302
-    assert client.get("/admin/").status_code == 200
 
 
 def test_citizen_is_kept_out_of_the_admin(client, citizen):
