@@ -483,3 +483,26 @@ def test_a_qr_token_shows_no_internal_identifier(citizen):
     raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     assert elicence.pk.bytes not in raw and elicence.pk.hex not in token and str(elicence.pk) not in token
     assert tokens.qr_token_read(token).elicence_id == elicence.pk
+
+
+def test_the_database_itself_keeps_the_audit_log_and_verifications_append_only():
+    """Queryset update()/delete() and raw SQL skip the model's save(): triggers refuse them."""
+    from django.db import DatabaseError, connection, transaction
+
+    from portal.accounts.audit import audit_record
+
+    entry = audit_record(actor=None, action="test.action", ip="127.0.0.1")
+    check = Verification.objects.create(method="qr", valid=False, reason="bad_token")
+    attempts = [
+        lambda: AuditEntry.objects.filter(pk=entry.pk).update(action="rewritten"),
+        lambda: AuditEntry.objects.filter(pk=entry.pk).delete(),
+        lambda: connection.cursor().execute("UPDATE accounts_auditentry SET action = 'x'"),
+        lambda: connection.cursor().execute("DELETE FROM accounts_auditentry"),
+        lambda: Verification.objects.filter(pk=check.pk).update(valid=True),
+        lambda: connection.cursor().execute("DELETE FROM licences_verification"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(DatabaseError), transaction.atomic():
+            attempt()
+    assert AuditEntry.objects.get(pk=entry.pk).action == "test.action"
+    assert Verification.objects.get(pk=check.pk).valid is False
