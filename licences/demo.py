@@ -44,8 +44,9 @@ RECORDS = [
         date(2021, 9, 9),
         date(2027, 9, 9),
     ),
-    # In the registers, no account yet: 王明 registers online with the demo selfie (README); 刘洋 has
-    # no photo on record anywhere, so his face step sends him to a counter.
+    # In the registers, no account yet: 王明 registers online with the demo selfie (README); 陈刚 has an
+    # identity photo too (another person: the demo selfie does not verify him); 刘洋 has no photo on
+    # record anywhere, so his face step sends him to a counter.
     (
         "11010519800808081",
         "王明",

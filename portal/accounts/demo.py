@@ -54,7 +54,7 @@ def _uscc(first17: str) -> str:
 
 DEMO_PHOTOS = Path(__file__).resolve().parent / "demo_photos"
 # The identity register's people (their ID-card photos, by ID body); see demo_photos/SOURCE.md.
-IDENTITY_PHOTOS = {"11010519800808081": "identity-photo.jpg"}
+IDENTITY_PHOTOS = {"11010519800808081": "identity-photo.jpg", "11010519750202023": "identity-photo-2.jpg"}
 
 
 def seed_identity_register() -> list[str]:
