@@ -35,13 +35,8 @@ class LicenceAdminForm(ServiceModelForm):
         model = Licence
         fields = EDITABLE
 
-    def clean(self):
-        cleaned = super().clean()
-        try:
-            services.licence_clean({**cleaned, "file_number": self.instance.file_number})
-        except DomainError as exc:
-            self.add_domain_error(exc)
-        return cleaned
+    def service_check(self, cleaned: dict) -> None:
+        services.licence_clean({**cleaned, "file_number": self.instance.file_number})
 
 
 @admin.register(Licence)

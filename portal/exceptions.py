@@ -19,6 +19,11 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
+def not_found_body() -> dict:
+    """The API's answer for anything that is not there (or not the caller's)."""
+    return {"code": "not_found", "detail": _("Not found.")}
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         body = {"code": exc.code, "detail": str(exc.detail)}
@@ -26,7 +31,7 @@ def api_exception_handler(exc, context):
             body["fields"] = {k: [str(m) for m in v] if isinstance(v, list) else str(v) for k, v in exc.fields.items()}
         return Response(body, status=exc.status)
     if isinstance(exc, Http404 | exceptions.NotFound):
-        return Response({"code": "not_found", "detail": _("Not found.")}, status=status.HTTP_404_NOT_FOUND)
+        return Response(not_found_body(), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)

@@ -57,4 +57,17 @@ class ServiceForm(DomainErrorFormMixin, forms.Form):
 
 
 class ServiceModelForm(DomainErrorFormMixin, forms.ModelForm):
-    """A staff-console change form whose object is saved by a service (checked by it in `clean`)."""
+    """A staff-console change form whose object is saved by a service: `service_check` runs the
+    service's own rules in `clean`, so that a refusal shows on the form, not after "saved"."""
+
+    def service_check(self, cleaned: dict) -> dict | None:
+        """The service's check of the cleaned data: raise `DomainError`, or return values to keep."""
+        return None
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            cleaned.update(self.service_check(cleaned) or {})
+        except DomainError as exc:
+            self.add_domain_error(exc)
+        return cleaned

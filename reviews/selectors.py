@@ -40,9 +40,14 @@ def rejected_photo_count(application: Application) -> int:
     return application.photos.filter(status=PhotoStatus.REJECTED).exclude(reason=PHOTO_REPLACED).count()
 
 
+def _flagged_photo(application: Application) -> Photo | None:
+    """The photo waiting for a reviewer, from the prefetched photos where there are some."""
+    return next((p for p in application.photos.all() if p.status == PhotoStatus.FLAGGED), None)
+
+
 def flagged_problem_codes(application: Application) -> set[str]:
     """The problem codes of the photo waiting for a reviewer (none when no photo waits)."""
-    photo = next((p for p in application.photos.all() if p.status == PhotoStatus.FLAGGED), None)
+    photo = _flagged_photo(application)
     return {p["code"] for p in photo.problems} if photo else set()
 
 
@@ -84,7 +89,7 @@ def review_case_next(after: Application) -> Application | None:
 
 def review_photo(application: Application) -> Photo | None:
     """The photo a reviewer decides on: the flagged one, else the newest."""
-    return application.photos.filter(status=PhotoStatus.FLAGGED).first() or application.photos.first()
+    return _flagged_photo(application) or next(iter(application.photos.all()), None)
 
 
 def photo_with_image(photo_id) -> Photo | None:

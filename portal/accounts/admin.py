@@ -142,20 +142,13 @@ class OrganisationAdminForm(ServiceModelForm):
         model = Organisation
         fields = ["name", "uscc", "kind", "contact_name"]
 
-    def clean(self):
-        cleaned = super().clean()
-        try:
-            cleaned.update(
-                services.organisation_particulars_clean(
-                    name=cleaned.get("name", ""),
-                    uscc=cleaned.get("uscc", ""),
-                    kind=cleaned.get("kind", ""),
-                    contact_name=cleaned.get("contact_name", ""),
-                )
-            )
-        except DomainError as exc:
-            self.add_domain_error(exc)
-        return cleaned
+    def service_check(self, cleaned: dict) -> dict:
+        return services.organisation_particulars_clean(
+            name=cleaned.get("name", ""),
+            uscc=cleaned.get("uscc", ""),
+            kind=cleaned.get("kind", ""),
+            contact_name=cleaned.get("contact_name", ""),
+        )
 
 
 @admin.register(Organisation)

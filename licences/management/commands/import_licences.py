@@ -8,14 +8,13 @@ with its reason and the others are imported.
 """
 
 import csv
-import json
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from licences.services import licence_upsert
 from portal.errors import DomainError
+from portal.imports import image_file_read, report_write
 
 
 class Command(BaseCommand):
@@ -40,12 +39,7 @@ class Command(BaseCommand):
             portrait = None
             try:
                 if row.get("portrait"):
-                    portrait_path = (path.parent / row["portrait"]).resolve()
-                    if not portrait_path.is_relative_to(path.parent.resolve()):
-                        raise DomainError("invalid", "the portrait path leaves the CSV's folder")
-                    if portrait_path.stat().st_size > settings.UPLOAD_MAX_BYTES:
-                        raise DomainError("file_too_large", "the portrait is larger than the upload limit")
-                    portrait = portrait_path.read_bytes()
+                    portrait = image_file_read(path.parent / row["portrait"], root=path.parent, what="portrait")
                 _licence, created = licence_upsert(
                     actor="import_licences", number=row.get("number", ""), data=row, portrait=portrait
                 )
@@ -57,11 +51,4 @@ class Command(BaseCommand):
                 report["rejected"].append({"line": line, "reason": fields or str(exc.detail)})
                 continue
             report["created" if created else "updated"] += 1
-        if as_json:
-            self.stdout.write(json.dumps(report, ensure_ascii=False))
-            return
-        self.stdout.write(
-            f"created {report['created']}, updated {report['updated']}, rejected {len(report['rejected'])}"
-        )
-        for rejected in report["rejected"]:
-            self.stdout.write(f"  line {rejected['line']}: {rejected['reason']}")
+        report_write(self.stdout, report, as_json=as_json, where=lambda rejected: f"line {rejected['line']}")

@@ -6,14 +6,13 @@ with its reason and the others are imported. Reports show masked numbers only.
 """
 
 import csv
-import json
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.accounts.services import identity_photo_set
 from portal.errors import DomainError
+from portal.imports import image_file_read, report_write
 from portal.masking import mask_id_number
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -46,14 +45,8 @@ class Command(BaseCommand):
         report = {"created": 0, "updated": 0, "rejected": []}
         for id_number, photo in _entries(source):
             try:
-                photo = photo.resolve()
-                if not photo.is_relative_to(root):
-                    raise DomainError("invalid", "the photo path leaves the import folder")
-                if photo.stat().st_size > settings.UPLOAD_MAX_BYTES:
-                    raise DomainError("file_too_large", "the photo is larger than the upload limit")
-                _record, created = identity_photo_set(
-                    actor="import_identity_photos", id_number=id_number, photo=photo.read_bytes()
-                )
+                data = image_file_read(photo, root=root, what="photo")
+                _record, created = identity_photo_set(actor="import_identity_photos", id_number=id_number, photo=data)
             except OSError as exc:
                 report["rejected"].append({"id_number": mask_id_number(id_number), "reason": exc.strerror})
                 continue
@@ -61,11 +54,4 @@ class Command(BaseCommand):
                 report["rejected"].append({"id_number": mask_id_number(id_number), "reason": str(exc.detail)})
                 continue
             report["created" if created else "updated"] += 1
-        if as_json:
-            self.stdout.write(json.dumps(report, ensure_ascii=False))
-            return
-        self.stdout.write(
-            f"created {report['created']}, updated {report['updated']}, rejected {len(report['rejected'])}"
-        )
-        for rejected in report["rejected"]:
-            self.stdout.write(f"  {rejected['id_number']}: {rejected['reason']}")
+        report_write(self.stdout, report, as_json=as_json, where=lambda rejected: rejected["id_number"])
