@@ -120,7 +120,6 @@ def verification_record(
     paper = bool(valid and licence and licence.paper_required)
     user = verifier if getattr(verifier, "is_authenticated", False) else None
     organisation = verifying_organisation(user)
-    holder = holder_fields_for(licence, organisation) if (valid and licence) else {}
     # One transaction for the check and its audit entry: one commit (and fsync) instead of two.
     with transaction.atomic():
         verification = Verification.objects.create(
@@ -143,17 +142,17 @@ def verification_record(
             data={"valid": valid, "reason": reason, "method": method},
             ip=ip,
         )
-    document = receipt_document_build(verification, holder=holder)
+    document = receipt_document_build(verification)
     result = {key: document[key] for key in ("id", "valid", "reason", "paper_required", "checked_at", "holder")}
     return VerificationOutcome(verification, result, tokens.receipt_sign(document))
 
 
-def receipt_document_build(verification: Verification, *, holder: dict | None = None) -> dict:
-    """What the verifier saw, as signed in the receipt; rebuilt from the stored check for a later download."""
-    if holder is None:
-        licence = verification.elicence.licence if verification.elicence else None
-        holder = holder_fields_for(licence, verification.organisation) if (verification.valid and licence) else {}
+def receipt_document_build(verification: Verification) -> dict:
+    """What the verifier saw, as signed in the receipt: built from the stored check, at the time and for
+    a later download alike."""
+    licence = verification.elicence.licence if verification.elicence else None
     organisation = verification.organisation
+    holder = holder_fields_for(licence, organisation) if (verification.valid and licence) else {}
     return {
         "id": str(verification.pk),
         "valid": verification.valid,

@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 
 from licences import selectors as licence_selectors
 from licences.models import ELicenceState, LicenceStatus
-from portal import ratelimit
 from portal.accounts import services as account_services
 from portal.accounts.audit import audit_record
 from portal.accounts.models import RealNameStatus, User
@@ -42,7 +41,6 @@ def application_submit(*, user: User, validity_start, selfie: bytes, ip: str | N
         raise DomainError("elicence_already_active", _("You already have a valid e-licence."), status=409)
     if selectors.open_application_exists(licence):
         raise DomainError("application_pending", _("You already have an open application."), status=409)
-    ratelimit.hit("face:account", str(user.pk))
     result = account_services.face_verify(user=user, selfie=selfie)  # the same reference rule as A1; not stored
     if not result.verified:
         audit_record(actor=user, action="application.face_failed", obj=licence, data={"detail": result.detail}, ip=ip)

@@ -17,10 +17,12 @@ def new_password_validate(password: str, user: User) -> None:
         raise DomainError("weak_password", " ".join(exc.messages), fields={"password": list(exc.messages)}) from None
 
 
-def account_limits_hit(scope: str, *, identifier: str, ip: str) -> None:
-    """Count one attempt at an account, whichever way its log-in name is spelt (ID number, phone in
-    any format, username): per account and address (`<scope>:account-ip`), and per account with a
-    far higher ceiling (`<scope>:account`). A name with no account is counted as that name."""
+def account_limits_hit(scope: str, *, identifier: str, ip: str) -> User | None:
+    """Count one attempt at an account: per client address (`<scope>:ip`), then, whichever way its
+    log-in name is spelt (ID number, phone in any format, username), per account and address
+    (`<scope>:account-ip`) and per account with a far higher ceiling (`<scope>:account`). A name with
+    no account is counted as that name. Returns the account the name belongs to, if any."""
+    ratelimit.hit(f"{scope}:ip", ip)
     user = selectors.user_by_login_name(identifier)
     account = (
         f"user:{user.pk}"
@@ -29,3 +31,4 @@ def account_limits_hit(scope: str, *, identifier: str, ip: str) -> None:
     )
     ratelimit.hit(f"{scope}:account-ip", f"{account}|{ip}")
     ratelimit.hit(f"{scope}:account", account)
+    return user

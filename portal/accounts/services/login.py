@@ -5,8 +5,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from portal import ratelimit
-from portal.accounts import selectors
 from portal.accounts.audit import audit_record
 from portal.accounts.messaging import message_send
 from portal.accounts.models import CodePurpose, User
@@ -17,7 +15,6 @@ from portal.errors import DomainError
 
 def user_authenticate(*, identifier: str, password: str, ip: str, request=None) -> User:
     """The user behind a log-in name and password; rate-limited per account and per IP, audited."""
-    ratelimit.hit("login:ip", ip)
     account_limits_hit("login", identifier=identifier, ip=ip)
     user = authenticate(request, username=identifier, password=password)
     if user is None:
@@ -34,16 +31,14 @@ def api_token_issue(*, user: User) -> str:
     return token.key
 
 
-def _recoverable(identifier: str) -> User | None:
-    user = selectors.user_by_login_name(identifier)
+def _recoverable(user: User | None) -> User | None:
+    """An account whose password can be reset: active, with a phone to send the code to."""
     return user if user is not None and user.is_active and user.phone else None
 
 
 def password_reset_request(*, username: str, ip: str) -> None:
     """Always the same answer; a code goes only to the registered phone of an active account."""
-    ratelimit.hit("reset:ip", ip)
-    account_limits_hit("reset", identifier=username, ip=ip)
-    user = _recoverable(username)
+    user = _recoverable(account_limits_hit("reset", identifier=username, ip=ip))
     if user is None:
         audit_record(actor=None, action="password_reset.requested_unknown", ip=ip)
         return
@@ -59,12 +54,10 @@ def password_reset_request(*, username: str, ip: str) -> None:
 
 
 def password_reset_confirm(*, username: str, code: str, new_password: str, ip: str) -> User:
-    ratelimit.hit("reset:ip", ip)
-    account_limits_hit("reset", identifier=username, ip=ip)
+    user = _recoverable(account_limits_hit("reset", identifier=username, ip=ip))
     # The code first, and one answer for an unknown account, a wrong or used-up code: only the owner
     # of the registered phone learns that the account exists (or that the new password is weak).
     invalid = code_invalid()
-    user = _recoverable(username)
     if user is None:
         raise invalid
     current = one_time_code_check(purpose=CodePurpose.PASSWORD_RESET, phone=user.phone, code=code, locked=invalid)

@@ -142,7 +142,6 @@ def face_verification_submit(*, user: User, selfie: bytes, ip: str) -> User:
         raise DomainError("not_a_personal_account", _("Only personal accounts verify a face."))
     if user.real_name_status == RealNameStatus.VERIFIED:
         return user
-    ratelimit.hit("face:account", str(user.pk))
     result = face_verify(user=user, selfie=selfie)
     # The selfie itself is not stored: only the outcome (security.md, PIPL).
     if not result.verified:
@@ -159,7 +158,9 @@ def face_verification_submit(*, user: User, selfie: bytes, ip: str) -> User:
 
 def face_verify(*, user: User, selfie: bytes) -> FaceResult:
     """Compare a selfie with the person's reference photo (A1, R1). A face alone is never enough:
-    with no reference on record the answer is `no_reference_photo` (real-name checks at a counter)."""
+    with no reference on record the answer is `no_reference_photo` (real-name checks at a counter).
+    Each try counts against the account's face-check limit."""
+    ratelimit.hit("face:account", str(user.pk))
     try:
         image = decode_image(selfie)
     except DomainError as exc:
@@ -242,7 +243,6 @@ def counter_registration_create(*, clerk: User, id_number: str, name: str, phone
 
 
 def account_activate(*, id_number: str, activation_code: str, password: str, ip: str) -> User:
-    ratelimit.hit("activate:ip", ip)
     account_limits_hit("activate", identifier=normalise_id_number(id_number), ip=ip)
     # One answer for an unknown ID number, a wrong, expired or used code: a stranger learns nothing
     # of who was pre-registered. The code has no lockout a stranger could trigger: its 31^10
