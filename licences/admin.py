@@ -1,9 +1,10 @@
 """Staff console for the register: edits go through the same service as import and the authority API."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from licences import selectors, services
+from licences import presenters, selectors, services
 from licences.models import ELicence, Licence, Share, Verification
 from portal.accounts import selectors as account_selectors
 from portal.accounts.validators import normalise_id_number
@@ -31,9 +32,19 @@ EDITABLE = [
 class LicenceAdminForm(ServiceModelForm):
     """Checked by the register's own rules (`licence_clean`), so a refused edit shows on the form."""
 
+    classes = forms.CharField(label=_("vehicle classes"), help_text=_("Separated by spaces, e.g. C1 D"))
+
     class Meta:
         model = Licence
         fields = EDITABLE
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["classes"] = " ".join(self.instance.classes or [])
+
+    def clean_classes(self) -> list[str]:
+        return self.cleaned_data["classes"].upper().replace(",", " ").split()
 
     def service_check(self, cleaned: dict) -> None:
         services.licence_clean({**cleaned, "file_number": self.instance.file_number})
@@ -47,7 +58,7 @@ class LicenceAdmin(FindByNumberMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "number_masked",
-        "classes",
+        "classes_text",
         "status",
         "points",
         "valid_until",
@@ -63,6 +74,10 @@ class LicenceAdmin(FindByNumberMixin, admin.ModelAdmin):
     fields = ["number_masked", "file_number_masked", *EDITABLE, "has_portrait", "version", "updated_at"]
     readonly_fields = ["number_masked", "file_number_masked", "has_portrait", "version", "updated_at"]
     actions = ["issue_elicence"]
+
+    @admin.display(description=_("vehicle classes"))
+    def classes_text(self, obj):
+        return " ".join(obj.classes or [])
 
     @admin.display(description=_("file number"))
     def file_number_masked(self, obj):
@@ -95,11 +110,13 @@ class LicenceAdmin(FindByNumberMixin, admin.ModelAdmin):
         for licence in queryset:
             holder = account_selectors.user_by_id_number(licence.number)
             if holder is None or not holder.is_active:
-                self.message_user(request, f"{licence}: {_('no active account has this ID number')}", messages.WARNING)
+                missing = _("no active account has this ID number")
+                self.message_user(request, f"{licence}: {missing}", messages.WARNING)
                 continue
             try:
                 services.elicence_issue(licence=licence, holder=holder, actor=request.user, ip=client_ip(request))
-                self.message_user(request, f"{licence}: {_('e-licence issued')}", messages.SUCCESS)
+                issued = _("e-licence issued")
+                self.message_user(request, f"{licence}: {issued}", messages.SUCCESS)
             except DomainError as exc:
                 self.message_user(request, f"{licence}: {exc.detail}", messages.WARNING)
 
@@ -111,12 +128,36 @@ class ELicenceAdmin(ReadOnlyAdmin):
     search_fields = ["licence__name", "licence__number_masked"]
 
 
+class VerificationResultFilter(admin.SimpleListFilter):
+    title = _("result")
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return [(code or "valid", label) for code, label in presenters.RESULT_LABELS.items() if code != "not_found"]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value == "valid":
+            return queryset.filter(valid=True)
+        if value == "bad_token":
+            return queryset.filter(reason__in=["bad_token", "not_found"])
+        return queryset.filter(reason=value)
+
+
 @admin.register(Verification)
 class VerificationAdmin(ReadOnlyAdmin):
-    list_display = ["checked_at", "organisation", "method", "purpose", "valid", "reason", "paper_required"]
-    list_filter = ["valid", "method", "reason", "organisation__kind"]
+    list_display = ["checked_at", "organisation", "method", "purpose", "result", "paper_required"]
+    list_filter = [VerificationResultFilter, "method", "organisation__kind"]
     search_fields = ["organisation__name", "purpose"]
     date_hierarchy = "checked_at"
+    exclude = ["reason"]
+    readonly_fields = ["result"]
+
+    @admin.display(description=_("result"))
+    def result(self, obj):
+        return presenters.result_label(obj.reason if not obj.valid else "valid")
 
 
 @admin.register(Share)

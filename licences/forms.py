@@ -12,4 +12,14 @@ class ShareForm(ServiceForm):
 
 
 class VerifyCodeForm(ServiceForm):
-    code = forms.CharField(label=_("Code shown under the QR, or a share code"), required=False)
+    code = forms.CharField(
+        label=_("Code shown under the QR, or a share code"),
+        error_messages={"required": _("Enter the code shown under the holder's QR code, or a share code.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    purpose = forms.CharField(
+        label=_("Purpose of the check (optional)"),
+        required=False,
+        max_length=100,
+        help_text=_("Recorded in the holder's log. Kept for your next checks, scanned QR codes included."),
+    )

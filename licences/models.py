@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.crypto import EncryptedTextField, lookup_hash
+from portal.dates import local_time
 from portal.masking import mask_id_number, mask_name
 from portal.models import AppendOnlyModel
 
@@ -96,7 +97,19 @@ class Licence(models.Model):
     @property
     def qr_colour(self) -> str:
         """As on 12123: red when points reach 12, the licence is overdue for renewal, or it is detained."""
-        return "red" if self.points >= 12 or self.is_overdue or self.paper_required else "green"
+        return "red" if self.qr_red_reasons else "green"
+
+    @property
+    def qr_red_reasons(self) -> list[str]:
+        """Why the QR code is red, in words for the holder and the verifier (empty when green)."""
+        reasons = []
+        if self.points >= 12:
+            reasons.append(_("12 or more points in this scoring period"))
+        if self.is_overdue:
+            reasons.append(_("the licence is overdue for renewal"))
+        if self.paper_required:
+            reasons.append(_("the licence is detained"))
+        return reasons
 
 
 class ELicenceState(models.TextChoices):
@@ -136,7 +149,8 @@ class ELicence(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"e-licence {self.licence} ({self.state})"
+        kind = _("e-licence")
+        return f"{self.licence} · {kind} · {self.get_state_display()}"
 
     @property
     def is_valid(self) -> bool:
@@ -163,7 +177,7 @@ class Share(models.Model):
     """A copy the holder shares for one purpose, verifiable online until it expires or is revoked."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    elicence = models.ForeignKey(ELicence, on_delete=models.CASCADE, related_name="shares")
+    elicence = models.ForeignKey(ELicence, on_delete=models.CASCADE, related_name="shares", verbose_name=_("e-licence"))
     purpose = models.CharField(_("purpose"), max_length=100)
     code = models.CharField(_("code"), max_length=16, unique=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -190,18 +204,27 @@ class Verification(AppendOnlyModel):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     elicence = models.ForeignKey(
-        ELicence, null=True, blank=True, on_delete=models.PROTECT, related_name="verifications"
+        ELicence,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="verifications",
+        verbose_name=_("e-licence"),
     )
-    share = models.ForeignKey(Share, null=True, blank=True, on_delete=models.SET_NULL)
-    verifier = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    organisation = models.ForeignKey("accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL)
+    share = models.ForeignKey(Share, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("shared copy"))
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("verifier")
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("organisation")
+    )
     method = models.CharField(_("method"), max_length=8, choices=VerificationMethod.choices)
     purpose = models.CharField(_("purpose"), max_length=100, blank=True)
     valid = models.BooleanField(_("valid"))
     reason = models.CharField(_("reason"), max_length=24, blank=True)
-    paper_required = models.BooleanField(default=False)
+    paper_required = models.BooleanField(_("paper licence required"), default=False)
     checked_at = models.DateTimeField(_("checked at"), default=timezone.now, db_index=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("verification")
@@ -209,7 +232,8 @@ class Verification(AppendOnlyModel):
         ordering = ["-checked_at"]
 
     def __str__(self) -> str:
-        return f"{self.checked_at:%Y-%m-%d %H:%M} {self.method} {self.result}"
+        outcome = _("valid") if self.valid else _("not valid")
+        return f"{local_time(self.checked_at)} {self.get_method_display()} {outcome}"
 
     @property
     def result(self) -> str:

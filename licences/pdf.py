@@ -11,6 +11,7 @@ import json
 from datetime import date
 
 import segno
+from django.utils import translation
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -19,8 +20,11 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from licences import presenters
 from licences.links import share_url
 from licences.models import Licence, Share
+from portal.accounts.models import OrganisationKind
+from portal.dates import local_time
 from portal.responses import private_file
 
 FONT = "STSong-Light"
@@ -32,6 +36,15 @@ def _qr_image(data: str, dark: str = "#000000") -> ImageReader:
     segno.make(data, error="m").save(buffer, kind="png", scale=6, border=2, dark=dark)
     buffer.seek(0)
     return ImageReader(buffer)
+
+
+def _both(text_in) -> str:
+    """A text in Chinese and in English (the receipt is read by both), from a function of the language."""
+    with translation.override("zh-hans"):
+        zh = str(text_in())
+    with translation.override("en"):
+        en = str(text_in())
+    return zh if zh == en else f"{zh} {en}"
 
 
 def _text(value) -> str:
@@ -111,18 +124,26 @@ def receipt_pdf(*, signed: dict) -> bytes:
     pdf.setFont(FONT, 18)
     pdf.drawString(20 * mm, height - 25 * mm, "电子驾驶证核验回执  Verification receipt")
     pdf.setFont(FONT, 11)
-    result = "有效 VALID" if receipt["valid"] else f"无效 INVALID ({receipt['reason']})"
+    reason = receipt["reason"]
+    result = "有效 VALID" if receipt["valid"] else f"无效 INVALID ({_both(lambda: presenters.result_label(reason))})"
     lines = [
         f"核验编号 Receipt id: {receipt['id']}",
-        f"核验时间 Checked at: {receipt['checked_at']}",
+        f"核验时间 Checked at: {local_time(receipt['checked_at'])} (北京时间 Beijing time)",
         f"结果 Result: {result}",
         f"需出示纸质驾驶证 Paper licence required: {'是 yes' if receipt['paper_required'] else '否 no'}",
-        f"方式 Method: {receipt['method']}   用途 Purpose: {receipt['purpose'] or '-'}",
+        f"方式 Method: {_both(lambda: presenters.method_label(receipt['method']))}   "
+        f"用途 Purpose: {receipt['purpose'] or '-'}",
     ]
     verifier = receipt.get("verifier")
-    lines.append(f"核验单位 Verifier: {verifier['organisation'] + ' (' + verifier['kind'] + ')' if verifier else '-'}")
-    for key, value in (receipt.get("holder") or {}).items():
-        lines.append(f"{key}: {_text(value)}")
+    kind = verifier and _both(lambda: OrganisationKind(verifier["kind"]).label)
+    lines.append(f"核验单位 Verifier: {verifier['organisation'] + ' (' + kind + ')' if verifier else '-'}")
+    holder = receipt.get("holder") or {}
+    with translation.override("zh-hans"):
+        zh_rows = presenters.holder_rows(holder)
+    with translation.override("en"):
+        en_rows = presenters.holder_rows(holder)
+    for (zh_label, value), (en_label, _en_value) in zip(zh_rows, en_rows, strict=True):
+        lines.append(f"{zh_label} {en_label}: {value}")
     y = height - 40 * mm
     for line in lines:
         pdf.drawString(20 * mm, y, line)

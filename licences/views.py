@@ -5,11 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from licences import forms, pdf, selectors, services, tokens
+from licences import forms, pdf, presenters, selectors, services, tokens
 from licences.serializers import ELicenceOut, LicenceOut, ShareOut, VerificationLogOut, VerificationOut
 from portal.errors import DomainError
 from portal.ratelimit import client_ip
@@ -54,7 +53,7 @@ def portrait(request):
 @login_required
 def verification_log(request):
     rows = VerificationLogOut(selectors.verifications_for_holder(request.user), many=True).data
-    return render(request, "licences/verifications.html", {"rows": rows})
+    return render(request, "licences/verifications.html", {"rows": presenters.log_rows(rows)})
 
 
 @login_required
@@ -83,50 +82,36 @@ def share_pdf(request, share_id):
     return pdf.share_pdf_response(request, selectors.share_of_holder(user=request.user, share_id=share_id))
 
 
-HOLDER_LABELS = {
-    "name_masked": gettext_lazy("Name"),
-    "name": gettext_lazy("Name"),
-    "number_masked": gettext_lazy("Licence number"),
-    "sex": gettext_lazy("Sex"),
-    "birth_date": gettext_lazy("Birth date"),
-    "nationality": gettext_lazy("Nationality"),
-    "address": gettext_lazy("Address"),
-    "first_issued_on": gettext_lazy("First issued on"),
-    "classes": gettext_lazy("Vehicle classes"),
-    "valid_from": gettext_lazy("Valid from"),
-    "valid_until": gettext_lazy("Valid until"),
-    "issuing_authority": gettext_lazy("Issuing authority"),
-    "file_number_masked": gettext_lazy("File number"),
-    "status": gettext_lazy("Status"),
-    "points": gettext_lazy("Points"),
-}
+PURPOSE_KEY = "verify_purpose"  # a verifier's stated purpose, kept for their next checks (scanned QR codes)
 
 
-def holder_rows(holder: dict) -> list[tuple[str, str]]:
-    rows = []
-    for key, value in holder.items():
-        if isinstance(value, list):
-            value = " ".join(value)
-        elif value is None:
-            value = _("long-term")
-        rows.append((HOLDER_LABELS.get(key, key), str(value)))
-    return rows
+def _purpose(request) -> str:
+    stated = (request.GET.get("purpose") or request.POST.get("purpose") or "").strip()
+    if request.user.is_authenticated:
+        if stated:
+            request.session[PURPOSE_KEY] = stated[:100]
+        return stated or request.session.get(PURPOSE_KEY, "")
+    return stated
 
 
 def _verify(request, *, token=None, share_code=None):
-    form = forms.VerifyCodeForm()
+    purpose = _purpose(request)
+    form = forms.VerifyCodeForm(initial={"purpose": purpose})
     try:
         outcome = services.verification_record(
-            verifier=request.user,
-            token=token,
-            share_code=share_code,
-            purpose=request.GET.get("purpose", "") or request.POST.get("purpose", ""),
-            ip=client_ip(request),
+            verifier=request.user, token=token, share_code=share_code, purpose=purpose, ip=client_ip(request)
         )
     except DomainError as exc:
         return render(request, "licences/verify.html", {"error": exc.detail, "form": form}, status=exc.status)
     result = VerificationOut(outcome, context={"request": request}).data
-    context = {"result": result, "holder": holder_rows(result["holder"]), "form": form}
+    context = {
+        "result": result,
+        "result_text": presenters.result_label(result["reason"]),
+        "checked_at": presenters.local_time(result["checked_at"]),
+        "holder": presenters.holder_rows(result["holder"]),
+        "purpose": purpose,
+        "form": form,
+    }
     return render(request, "licences/verify.html", context)
 
 
@@ -143,11 +128,15 @@ def verify_share(request, code):
 @never_cache
 def verify_form(request):
     """Type the short code shown under the QR (or a share code)."""
-    form = forms.VerifyCodeForm(request.POST or None)
+    form = forms.VerifyCodeForm(
+        request.POST or None, initial={"purpose": _purpose(request) if not request.POST else ""}
+    )
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["code"]
         # Share codes have their own length; anything else is a short code or a pasted QR token.
         if len(tokens.normalise_code(code)) == tokens.SHARE_CODE_LENGTH:
             return _verify(request, share_code=code)
         return _verify(request, token=code)
-    return render(request, "licences/verify.html", {"form_only": True, "form": form})
+    return render(
+        request, "licences/verify.html", {"form_only": True, "form": form}, status=400 if form.errors else 200
+    )

@@ -17,3 +17,18 @@ class PortalAdminConfig(admin_apps.AdminConfig):
 
     default = False
     default_site = "portal.admin.PortalAdminSite"
+
+    def ready(self):
+        super().ready()
+        from django.contrib.admin.templatetags import admin_list
+
+        admin_list._boolean_icon = _boolean_icon  # helpers and utils look it up here when they render
+
+
+def _boolean_icon(value):
+    """Django's yes/no icon, with its text in the reader's language (Django writes "True"/"False")."""
+    from django.templatetags.static import static
+    from django.utils.html import format_html
+
+    name, text = {True: ("yes", _("Yes")), False: ("no", _("No")), None: ("unknown", _("Unknown"))}[value]
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{name}.svg"), text)

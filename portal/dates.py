@@ -1,7 +1,9 @@
 """Dates as people and other systems send them: YYYY-MM-DD."""
 
-from datetime import date
+from datetime import date, datetime
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from portal.errors import DomainError
@@ -24,3 +26,13 @@ def parse_iso_date(value, *, field: str, required: bool = True) -> date | None:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise field_error(field, _("Enter the date as YYYY-MM-DD.")) from None
+
+
+def local_time(value: datetime | str | None) -> str:
+    """A moment as people here read it, on every page, PDF and message: Beijing time (TIME_ZONE),
+    YYYY-MM-DD HH:MM. Takes an aware datetime or the ISO text the API gives."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is None:
+        return ""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")

@@ -24,3 +24,4 @@ class NotFoundError(DomainError):
 
 class RateLimited(DomainError):
     status = 429
+    retry_after = 0  # seconds until the limit lifts (Retry-After; the pages count down)

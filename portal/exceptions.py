@@ -29,7 +29,8 @@ def api_exception_handler(exc, context):
         body = {"code": exc.code, "detail": str(exc.detail)}
         if exc.fields:
             body["fields"] = {k: [str(m) for m in v] if isinstance(v, list) else str(v) for k, v in exc.fields.items()}
-        return Response(body, status=exc.status)
+        wait = getattr(exc, "retry_after", 0)
+        return Response(body, status=exc.status, headers={"Retry-After": str(wait)} if wait else None)
     if isinstance(exc, Http404 | exceptions.NotFound):
         return Response(not_found_body(), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):

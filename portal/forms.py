@@ -20,8 +20,11 @@ class DomainErrorFormMixin:
 
     domain_error_code: str = ""  # the code of the last service error, for pages that style by it
 
+    retry_after = 0  # after a rate limit: seconds to wait (the page counts down)
+
     def add_domain_error(self, exc: DomainError) -> None:
         self.domain_error_code = exc.code
+        self.retry_after = getattr(exc, "retry_after", 0)
         placed = False
         for argument, messages in exc.fields.items():
             field = self._form_field(argument)

@@ -11,7 +11,7 @@ import time
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from portal.crypto import lookup_hash
 from portal.errors import RateLimited
@@ -34,7 +34,19 @@ def hit(scope: str, identifier: str) -> None:
         pass  # the row exists: either a concurrent first hit (retry once) or the limit is reached
     if RateCounter.objects.filter(key=key, window=window, count__lt=limit).update(count=F("count") + 1):
         return
-    raise RateLimited("rate_limited", _("Too many attempts. Please wait a while and try again."))
+    wait = max(window + period - int(time.time()), 1)
+    minutes = -(-wait // 60)
+    error = RateLimited(
+        "rate_limited",
+        ngettext(
+            "Too many attempts. Please try again in %(minutes)d minute.",
+            "Too many attempts. Please try again in %(minutes)d minutes.",
+            minutes,
+        )
+        % {"minutes": minutes},
+    )
+    error.retry_after = wait
+    raise error
 
 
 def purge_expired() -> int:

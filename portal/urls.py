@@ -3,10 +3,8 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from portal import views as portal_views
 from portal.accounts import views as account_views
-
-admin.site.site_header = admin.site.site_title = "电子驾驶证 · E-licence staff console"
-admin.site.index_title = "Staff console"
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -23,5 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+urlpatterns += [path("favicon.ico", portal_views.favicon)]  # browsers ask for it on pages that name none
 
 handler404 = "portal.views.page_not_found"

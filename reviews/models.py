@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.dates import local_time
+
 
 class ApplicationStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Waiting for the due time")
@@ -33,8 +35,10 @@ class Application(models.Model):
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications", verbose_name=_("applicant")
     )
-    licence = models.ForeignKey("licences.Licence", on_delete=models.PROTECT, related_name="applications")
-    licence_version = models.PositiveIntegerField()
+    licence = models.ForeignKey(
+        "licences.Licence", on_delete=models.PROTECT, related_name="applications", verbose_name=_("licence")
+    )
+    licence_version = models.PositiveIntegerField(_("licence version"))
     validity_start = models.DateField(_("validity start"))
     status = models.CharField(_("status"), max_length=16, choices=ApplicationStatus.choices, db_index=True)
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
@@ -42,12 +46,16 @@ class Application(models.Model):
     calendar_unknown = models.BooleanField(
         _("calendar unknown"), default=False, help_text=_("the due date falls in a year without calendar data")
     )
-    face_verified = models.BooleanField(default=False)
-    face_metrics = models.JSONField(default=dict, blank=True)
+    face_verified = models.BooleanField(_("face verified"), default=False)
+    face_metrics = models.JSONField(_("face check measurements"), default=dict, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True, help_text="when an approval pass claimed it")
+    claimed_at = models.DateTimeField(
+        _("claimed at"), null=True, blank=True, help_text=_("when an approval pass claimed it")
+    )
     reason = models.CharField(_("reason"), max_length=32, blank=True)
-    elicence = models.ForeignKey("licences.ELicence", null=True, blank=True, on_delete=models.SET_NULL)
+    elicence = models.ForeignKey(
+        "licences.ELicence", null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("e-licence")
+    )
 
     class Meta:
         verbose_name = _("application")
@@ -88,39 +96,55 @@ def photo_path(instance, filename: str) -> str:
 
 class Photo(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="photos")
-    image = models.FileField(upload_to=photo_path)
-    status = models.CharField(max_length=10, choices=PhotoStatus.choices, default=PhotoStatus.CHECKING)
-    problems = models.JSONField(default=list, blank=True)
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="photos", verbose_name=_("application")
+    )
+    image = models.FileField(_("image"), upload_to=photo_path)
+    status = models.CharField(_("status"), max_length=10, choices=PhotoStatus.choices, default=PhotoStatus.CHECKING)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
     # What the original upload's EXIF said (editor software, when it was taken): the stored copy is
     # pixels only, so the checks read these. Never GPS or anything else.
-    source_metadata = models.JSONField(default=dict, blank=True)
-    metrics = models.JSONField(default=dict, blank=True)
-    uploaded_at = models.DateTimeField(default=timezone.now)
-    checked_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    reason = models.CharField(max_length=32, blank=True)
-    note = models.CharField(max_length=500, blank=True)
+    source_metadata = models.JSONField(_("metadata of the upload"), default=dict, blank=True)
+    metrics = models.JSONField(_("measurements"), default=dict, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=32, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
         ordering = ["-uploaded_at"]
 
     def __str__(self) -> str:
-        return f"photo {self.status} {self.uploaded_at:%Y-%m-%d %H:%M}"
+        kind = _("photo")
+        return f"{kind} {local_time(self.uploaded_at)} · {self.get_status_display()}"
 
 
 class TimelineEntry(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="timeline")
-    at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=16, choices=ApplicationStatus.choices)
-    note = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=16, choices=ApplicationStatus.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)  # entries written before notes had keys
+    note_key = models.CharField(max_length=32, blank=True)  # reviews.presenters.NOTES
+    note_args = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.status}"
+        return f"{local_time(self.at)} {self.get_status_display()}"
+
+    @property
+    def note_text(self) -> str:
+        """The note in the reader's language."""
+        from reviews.presenters import note_text
+
+        return note_text(self.note_key, self.note_args) if self.note_key else self.note
 
 
 class WorkingDayOverride(models.Model):
@@ -136,4 +160,5 @@ class WorkingDayOverride(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date} {'working' if self.is_working_day else 'day off'}"
+        kind = _("working day") if self.is_working_day else _("day off")
+        return f"{self.date} {kind}"

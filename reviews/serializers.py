@@ -40,7 +40,7 @@ class PhotoOut(serializers.Serializer):
 class TimelineOut(serializers.Serializer):
     at = serializers.DateTimeField()
     status = serializers.ChoiceField(choices=ApplicationStatus.choices)
-    note = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(source="note_text", allow_blank=True, help_text="in the language of the request")
 
 
 class ApplicationOut(serializers.Serializer):

@@ -35,6 +35,7 @@ def apply(request):
         "form": form,
         "licence": licence_selectors.licence_for_user(request.user),
         "open_application": selectors.open_application_of(request.user),
+        "elicence": licence_selectors.elicence_current_for(request.user),
     }
     return render(request, "reviews/apply.html", context, status=400 if form.errors else 200)
 
@@ -53,11 +54,15 @@ def application(request, application_id):
 
     if form.submit(request, cancel_or_upload):
         return redirect("reviews:application", current.pk)
+    data = ApplicationOut(current).data
+    waiting_on_photo = current.status in (ApplicationStatus.PHOTO_REQUIRED, ApplicationStatus.PHOTO_REVIEW)
     context = {
         "application": current,
-        "data": ApplicationOut(current).data,
+        "data": data,
         "form": form,
-        "needs_photo": current.status in (ApplicationStatus.PHOTO_REQUIRED, ApplicationStatus.PHOTO_REVIEW),
+        "needs_photo": waiting_on_photo,
+        # A photo's problems matter while the photo is the open question; not once it was approved.
+        "show_problems": waiting_on_photo and bool(data["photo"] and data["photo"]["problems"]),
     }
     return render(request, "reviews/application.html", context)
 
@@ -130,4 +135,5 @@ def dashboard(request):
     for i, (day, count) in enumerate(data["approvals_per_day"]):
         height = round(100 * count / peak)
         bars.append({"day": day, "count": count, "x": i * 10 + 1, "y": 110 - height, "h": height})
-    return render(request, "reviews/dashboard.html", {"data": data, "bars": bars, "width": len(bars) * 10})
+    context = {"data": data, "bars": bars, "width": len(bars) * 10, "any_approvals": any(b["count"] for b in bars)}
+    return render(request, "reviews/dashboard.html", context)

@@ -426,7 +426,8 @@ def test_reviewer_journey(browser, live_server, tmp_path, settings, viewport):
     page.goto(f"{live_server.url}/staff/review/?problem=background_not_white")
     page.click("#queue a")
     page.wait_for_selector("#case-photo rect")  # the face box over the photo
-    assert "background_not_white" in page.locator("#problems").inner_text()
+    assert page.locator("#problems > li[data-code=background_not_white]").count() == 1
+    assert "背景不是白色" in page.locator("#problems").inner_text()  # a label and measurements, not the code
     page.click("#approve")
     page.wait_for_url(f"{live_server.url}/staff/review/")
     assert "没有待审核的申请" in page.locator("#queue").inner_text()
@@ -456,4 +457,36 @@ def test_camera_capture_fills_the_photo_input(browser, live_server):
     assert page.evaluate("() => document.getElementById('selfie').files[0].size") > 1000
     page.wait_for_selector("#precheck[data-state=done]", state="attached")
     assert_fits_phone(page)
+    context.close()
+
+
+def test_the_photo_page_follows_the_check_to_its_end_by_itself(browser, live_server, tmp_path, settings, monkeypatch):
+    """While the worker checks the photo the page says so, then shows the result: nobody reloads."""
+    from conftest import LICENCE_DATA, give_identity_photo
+    from licences.services import licence_upsert
+    from reviews import services
+    from reviews.services import photos as photo_services
+    from tests import photoset
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    person = make_person(name="周七")
+    licence_upsert(actor="test", number=person.id_number, data={**LICENCE_DATA, "name": "周七"})
+    give_identity_photo(person)
+    application = services.application_submit(
+        user=person, validity_start=LICENCE_DATA["valid_from"], selfie=photoset.good(4).data
+    )
+    monkeypatch.setattr(photo_services, "enqueue_on_commit", lambda *args, **kwargs: None)  # the worker is busy
+    photo = services.photo_upload(user=person, application_id=application.pk, photo=photoset.good(2).data)
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    _log_in(page, live_server, person)
+    page.goto(f"{live_server.url}/applications/{application.pk}/")
+    assert page.locator("#application-status").get_attribute("data-status") == "photo_checking"
+    assert page.locator("#checking .spinner").count() == 1  # the page says the check is running
+    services.photo_check_run(photo_id=photo.pk)  # the worker gets to it
+    page.wait_for_selector("#application-status[data-status=submitted]", timeout=15_000)
+    assert page.locator("#checking").count() == 0 and page.locator("#due-at").count() == 1
+    assert errors == []
     context.close()

@@ -363,7 +363,7 @@ ADMIN_LICENCE_FORM = {
     "birth_date": "1990-03-07",
     "address": "北京",
     "first_issued_on": "2012-05-04",
-    "classes": '["C1", "C2"]',
+    "classes": "C1 C2",  # as staff type them: separated by spaces
     "valid_from": "2022-05-04",
     "valid_until": "2032-05-04",
     "issuing_authority": "北京市公安局公安交通管理局",
@@ -392,7 +392,7 @@ def test_admin_edit_goes_through_the_service(client, supervisor, citizen):
 
 def test_admin_edit_the_register_refuses_is_shown_on_the_form_and_changes_nothing(client, supervisor, citizen):
     elicence, url = _licence_admin(client, supervisor, citizen)
-    form = {**ADMIN_LICENCE_FORM, "name": citizen.name, "valid_until": "2020-01-01", "classes": '["ZZ"]'}
+    form = {**ADMIN_LICENCE_FORM, "name": citizen.name, "valid_until": "2020-01-01", "classes": "ZZ"}
     response = client.post(url, form)
     page = response.content.decode()
     assert response.status_code == 200 and "errorlist" in page

@@ -1,10 +1,13 @@
 """Staff console: users, organisations, audit log. Actions call the same services as the API."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
@@ -12,19 +15,44 @@ from django_celery_beat.models import PeriodicTask
 from portal.accounts import forms, selectors, services
 from portal.accounts.models import AuditEntry, Organisation, OutboundMessage, Role, User
 from portal.accounts.permissions import holds_role
-from portal.admin import FindByNumberMixin, ReadOnlyAdmin
+from portal.admin import FindByNumberMixin, LabelledSplitDateTime, ReadOnlyAdmin, structured_html
+from portal.dates import local_time
 from portal.errors import DomainError
 from portal.forms import ServiceModelForm
 from portal.masking import mask_phone
 from portal.ratelimit import client_ip
 
 
+def role_label(group) -> str:
+    """A staff group by its role's name in the reader's language (groups are named by role value)."""
+    return str(Role(group.name).label) if group.name in Role.values else group.name
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return Role.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(groups__name=self.value()) if self.value() else queryset
+
+
 @admin.register(User)
 class UserAdmin(FindByNumberMixin, BaseUserAdmin):
     find_title = _("Find person")
     find_missing = _("No account has this ID or mobile number.")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups" and field is not None:
+            field.label_from_instance = role_label
+            field.label = _("roles")
+        return field
+
     list_display = [
-        "display_name",
+        "shown_name",
         "id_number_masked",
         "phone_masked",
         "kind",
@@ -34,7 +62,7 @@ class UserAdmin(FindByNumberMixin, BaseUserAdmin):
         "is_active",
         "date_joined",
     ]
-    list_filter = ["kind", "real_name_status", "registered_via", "is_active", "is_staff", "groups"]
+    list_filter = ["kind", "real_name_status", "registered_via", "is_active", "is_staff", RoleFilter]
     search_fields = ["name", "username", "organisation__name"]
     search_help_text = _("Name, username or organisation. To find a person by ID or mobile number, use “Find person”.")
     ordering = ["-date_joined"]
@@ -51,7 +79,7 @@ class UserAdmin(FindByNumberMixin, BaseUserAdmin):
         "date_joined",
     ]
     fieldsets = [
-        (None, {"fields": ["username", "password"]}),
+        (None, {"fields": ["username"]}),  # passwords: set by their owners only
         (
             _("Person"),
             {
@@ -77,6 +105,10 @@ class UserAdmin(FindByNumberMixin, BaseUserAdmin):
     @admin.display(description=_("ID number"))
     def id_number_masked(self, obj):
         return obj.id_number_masked
+
+    @admin.display(description=_("name"), ordering="name")
+    def shown_name(self, obj):
+        return obj.display_name
 
     @admin.display(description=_("mobile number"))
     def phone_masked(self, obj):
@@ -200,10 +232,38 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor_label", "action", "object_type", "object_id", "ip"]
-    list_filter = ["action", "object_type"]
+    """The audit log: actions and objects are named by their technical names (in code type)."""
+
+    list_display = ["at", "actor_shown", "action_shown", "object_type_shown", "object_id", "ip"]
     search_fields = ["actor_label", "action", "object_id"]
+    search_help_text = _("Actor, action or object id.")
     date_hierarchy = "at"
+    fields = readonly_fields = [
+        "at",
+        "actor",
+        "actor_shown",
+        "action_shown",
+        "object_type_shown",
+        "object_id",
+        "data_shown",
+        "ip",
+    ]
+
+    @admin.display(description=_("actor"), ordering="actor_label")
+    def actor_shown(self, obj):
+        return format_html('<code translate="no">{}</code>', obj.actor_label) if obj.actor_label else "—"
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_shown(self, obj):
+        return format_html('<code translate="no">{}</code>', obj.action)
+
+    @admin.display(description=_("object type"), ordering="object_type")
+    def object_type_shown(self, obj):
+        return format_html('<code translate="no">{}</code>', obj.object_type) if obj.object_type else "—"
+
+    @admin.display(description=_("data"))
+    def data_shown(self, obj):
+        return structured_html(obj.data)
 
 
 @admin.register(OutboundMessage)
@@ -220,11 +280,77 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 admin.site.unregister(PeriodicTask)
 
 
+class PeriodicTaskNameFilter(admin.SimpleListFilter):
+    """django-celery-beat's task filter, with a title in the reader's language (its own is English)."""
+
+    title = _("task")
+    parameter_name = "task"
+
+    def lookups(self, request, model_admin):
+        return [
+            (name, name) for name in PeriodicTask.objects.order_by("task").values_list("task", flat=True).distinct()
+        ]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(task=self.value()) if self.value() else queryset
+
+
 @admin.register(PeriodicTask)
 class AuditedPeriodicTaskAdmin(PeriodicTaskAdmin):
     """django-celery-beat's schedules, changed by supervisors through audited services."""
 
     actions = ["enable_tasks", "disable_tasks", "run_tasks"]
+    formfield_overrides = {models.DateTimeField: {"widget": LabelledSplitDateTime}}
+    # django-celery-beat's headings and help texts, in the portal's catalogue (its own Chinese one lacks
+    # them, and some of its help texts are built by joining strings, which no catalogue can translate).
+    list_display = ["name", "enabled", "schedule_shown", "start_time", "last_run_at", "one_off"]
+    list_filter = ["enabled", "one_off", PeriodicTaskNameFilter]
+    fieldsets = [
+        (None, {"fields": ["name", "regtask", "task", "enabled", "description"]}),
+        (
+            _("Schedule"),
+            {"fields": ["interval", "crontab", "solar", "clocked", "start_time", "last_run_shown"]},
+        ),
+        (_("Arguments"), {"fields": ["args", "kwargs"], "classes": ["collapse"]}),
+        (
+            _("Execution options"),
+            {"fields": ["one_off", "expires", "expire_seconds", "queue", "priority"], "classes": ["collapse"]},
+        ),
+    ]
+    help_texts = {
+        "name": _("A short name for the schedule."),
+        "interval": _("Run at this interval; or choose a crontab, a solar event or a clock time instead."),
+        "crontab": _("Run at these crontab times."),
+        "solar": _("Run at this solar event."),
+        "clocked": _("Run once at this time."),
+        "start_time": _("Do not run before this time (Beijing time)."),
+        "last_run_at": _("When the schedule last ran the task."),
+        "args": _("Positional arguments of the task, as a JSON list."),
+        "kwargs": _("Named arguments of the task, as a JSON object."),
+        "expires": _("Do not run after this time."),
+        "expire_seconds": _("Skip a run that could not start within this many seconds."),
+        "queue": _("The Celery queue to send the task to (empty: the default queue)."),
+        "priority": _("0 to 255; empty for the default."),
+        "one_off": _("Run once, then switch the schedule off."),
+    }
+
+    readonly_fields = ["last_run_shown"]
+
+    @admin.display(description=_("schedule"))
+    def schedule_shown(self, obj):
+        return crontab_text(obj.crontab) if obj.crontab else obj.scheduler
+
+    @admin.display(description=_("last run"))
+    def last_run_shown(self, obj):
+        return local_time(obj.last_run_at) or "—"
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        for name, field in form.base_fields.items():
+            field.help_text = self.help_texts.get(name, "")
+        if "crontab" in form.base_fields:
+            form.base_fields["crontab"].label_from_instance = crontab_text
+        return form
 
     def save_model(self, request, obj, form, change):
         services.periodic_task_save(supervisor=request.user, task=obj, changed=form.changed_data, ip=client_ip(request))
@@ -254,3 +380,11 @@ class AuditedPeriodicTaskAdmin(PeriodicTaskAdmin):
             self.message_user(request, str(exc.detail), messages.ERROR)
         else:
             self.message_user(request, _("%(n)d task(s) sent to the workers.") % {"n": count}, messages.SUCCESS)
+
+
+def crontab_text(crontab) -> str:
+    """A crontab as staff read it: its five fields named in their language, and its time zone."""
+    fields = f"{crontab.minute} {crontab.hour} {crontab.day_of_month} {crontab.month_of_year} {crontab.day_of_week}"
+    zone = _("Beijing time") if str(crontab.timezone) == settings.TIME_ZONE else str(crontab.timezone)
+    legend = _("minute hour day month weekday")
+    return f"{fields} ({legend}, {zone})"

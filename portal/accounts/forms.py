@@ -3,7 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts import validators
 from portal.accounts.models import OrganisationKind
+from portal.errors import DomainError
 from portal.forms import ServiceForm
 
 
@@ -26,9 +28,10 @@ class RegisterForm(AccountForm):
     name = forms.CharField(label=_("Real name"), max_length=64)
     id_number = forms.CharField(
         label=_("Resident ID number"),
-        max_length=18,
-        min_length=18,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text", "spellcheck": "false"}),
+        max_length=24,  # the length rule and the check digit: validators.clean_id_number, in its words
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "inputmode": "text", "spellcheck": "false", "maxlength": "18"}
+        ),
     )
     phone = forms.CharField(
         label=_("Mobile number"),
@@ -46,6 +49,23 @@ class RegisterForm(AccountForm):
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=True),
     )
+
+    # Checked before a code is sent too: no SMS for an ID number with a wrong check digit.
+    def clean_name(self):
+        return _checked(validators.clean_name, self.cleaned_data["name"])
+
+    def clean_id_number(self):
+        return _checked(validators.clean_id_number, self.cleaned_data["id_number"])
+
+    def clean_phone(self):
+        return _checked(validators.clean_phone, self.cleaned_data["phone"])
+
+
+def _checked(clean, value):
+    try:
+        return clean(value)
+    except DomainError as exc:
+        raise forms.ValidationError(str(exc.detail), code=exc.code) from None
 
 
 class LoginForm(AccountForm):
@@ -91,6 +111,11 @@ class PasswordResetConfirmForm(AccountForm):
     new_password = forms.CharField(
         label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
+
+    def __init__(self, *args, remembered: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if remembered:  # typed on the previous step: the view carries it from the session
+            del self.fields["username"]
 
 
 class ActivateForm(AccountForm):

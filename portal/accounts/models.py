@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.crypto import EncryptedTextField, lookup_hash
+from portal.dates import local_time
 from portal.masking import mask_id_number, mask_phone
 from portal.models import AppendOnlyModel
 
@@ -141,7 +142,12 @@ class Organisation(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
@@ -217,21 +223,23 @@ class OutboundMessage(models.Model):
     """An SMS waiting for the worker. Recipient and text are encrypted: tasks get the id."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    channel = models.CharField(max_length=8, choices=MessageChannel.choices, default=MessageChannel.SMS)
+    channel = models.CharField(_("channel"), max_length=8, choices=MessageChannel.choices, default=MessageChannel.SMS)
     recipient = EncryptedTextField()
     text = EncryptedTextField()
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    status = models.CharField(max_length=8, choices=MessageStatus.choices, default=MessageStatus.PENDING)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=200, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("account")
+    )
+    status = models.CharField(_("status"), max_length=8, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("outbound message")
         verbose_name_plural = _("outbound messages")
 
     def __str__(self) -> str:
-        return f"{self.channel} {self.status} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{local_time(self.created_at)} {self.get_channel_display()} · {self.get_status_display()}"
 
 
 class AuditEntry(AppendOnlyModel):
@@ -255,7 +263,8 @@ class AuditEntry(AppendOnlyModel):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+        kind = _("audit entry")
+        return f"{kind} {local_time(self.at)}"
 
 
 def identity_photo_path(instance, filename: str) -> str:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
+from portal import masking
 from portal.accounts import forms, selectors, services
 from portal.accounts.models import RealNameStatus
 from portal.errors import DomainError, NotFoundError
@@ -47,7 +48,8 @@ def register(request):
             auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             messages.success(request, _("Your account was created. One last step: verify your face."))
             return redirect("accounts:face")
-    return render(request, "accounts/register.html", {"form": form})
+    code_sent = request.POST.get("action") == "register"  # a registration attempt: the code was sent before
+    return render(request, "accounts/register.html", {"form": form, "code_sent": code_sent})
 
 
 @login_required
@@ -60,7 +62,7 @@ def face(request):
         return services.face_verification_submit(user=request.user, selfie=read_upload(selfie), ip=client_ip(request))
 
     if form.submit(request, verify):
-        messages.success(request, _("Your identity is verified."))
+        messages.success(request, _("Your identity is verified. Next: apply for your e-licence."))
         return redirect("accounts:status")
     return render(request, "accounts/face.html", {"form": form})
 
@@ -129,16 +131,24 @@ def password_reset(request):
     form = forms.PasswordResetForm(request.POST or None)
     if form.submit(request, services.password_reset_request, ip=client_ip(request)):
         messages.info(request, _("If the account exists, a code was sent to its registered mobile number."))
+        request.session[RESET_NAME_KEY] = form.cleaned_data["username"]  # not asked for again on the next step
         return redirect("accounts:password_reset_confirm")
     return render(request, "accounts/password_reset.html", {"form": form})
 
 
+RESET_NAME_KEY = "password_reset_username"
+
+
 def password_reset_confirm(request):
-    form = forms.PasswordResetConfirmForm(request.POST or None)
-    if form.submit(request, services.password_reset_confirm, ip=client_ip(request)):
+    remembered = request.session.get(RESET_NAME_KEY, "")
+    form = forms.PasswordResetConfirmForm(request.POST or None, remembered=bool(remembered))
+    carried = {"username": remembered} if remembered else {}  # from the session, never through the page
+    if form.submit(request, services.password_reset_confirm, ip=client_ip(request), **carried):
+        request.session.pop(RESET_NAME_KEY, None)
         messages.success(request, _("Your password was changed. Please log in."))
         return redirect("accounts:login")
-    return render(request, "accounts/password_reset_confirm.html", {"form": form})
+    context = {"form": form, "remembered": masking.mask_login_name(remembered) if remembered else ""}
+    return render(request, "accounts/password_reset_confirm.html", context)
 
 
 def activate(request):
@@ -149,8 +159,9 @@ def activate(request):
     return render(request, "accounts/activate.html", {"form": form})
 
 
-@login_required
 def organisation_new(request):
+    if not request.user.is_authenticated:  # say why an account comes first, rather than a bare log-in page
+        return render(request, "accounts/organisation_new.html", {"needs_account": True})
     if request.user.organisation_id:
         return redirect("accounts:organisation")
     form = forms.OrganisationForm(request.POST or None)

@@ -62,8 +62,7 @@ def application_submit(*, user: User, validity_start, selfie: bytes, ip: str | N
                 face_verified=True,
                 face_metrics=result.metrics or {},
             )
-            note = _("No portrait on record: please upload a photo.") if needs_photo else ""
-            timeline_record(application, application.status, note)
+            timeline_record(application, application.status, "photo_needed" if needs_photo else "")
             audit_record(actor=user, action="application.submitted", obj=application, ip=ip)
     except IntegrityError:  # a concurrent submission won the one-open-application constraint
         raise DomainError("application_pending", _("You already have an open application."), status=409) from None

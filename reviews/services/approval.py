@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from licences.models import ELicenceState, Licence, LicenceStatus
 from licences.services import elicence_issue, licence_set_portrait
@@ -50,7 +49,7 @@ def _application_approve_claimed(application_id) -> str:
             Application.objects.filter(pk=application.pk, status=ApplicationStatus.APPROVING).update(
                 status=ApplicationStatus.REJECTED, reason=reason, decided_at=now
             )
-            timeline_record(application, ApplicationStatus.REJECTED, reason)
+            timeline_record(application, ApplicationStatus.REJECTED, "rejected", reason=reason)
             audit_record(actor=None, action="application.rejected", obj=application, data={"reason": reason})
             return "rejected"
         photo = application.photos.filter(status__in=[PhotoStatus.PASSED, PhotoStatus.APPROVED]).first()
@@ -61,7 +60,7 @@ def _application_approve_claimed(application_id) -> str:
         Application.objects.filter(pk=application.pk, status=ApplicationStatus.APPROVING).update(
             status=ApplicationStatus.APPROVED, decided_at=now, elicence=elicence
         )
-        timeline_record(application, ApplicationStatus.APPROVED, _("Your e-licence is ready."), notify=False)
+        timeline_record(application, ApplicationStatus.APPROVED, "ready", notify=False)
         audit_record(actor=None, action="application.approved", obj=application, data={"elicence": str(elicence.pk)})
     return "approved"
 
@@ -112,10 +111,5 @@ def applications_reschedule_unknown() -> int:
             rescheduled += Application.objects.filter(pk=application.pk, calendar_unknown=True).update(
                 due_at=due_at, calendar_unknown=False
             )
-            timeline_record(
-                application,
-                ApplicationStatus.SUBMITTED,
-                _("The working-day calendar is known: due %(at)s.")
-                % {"at": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")},
-            )
+            timeline_record(application, ApplicationStatus.SUBMITTED, "calendar_known", at=due_at.isoformat())
     return rescheduled

@@ -9,7 +9,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from portal.accounts.audit import audit_record
 from portal.accounts.models import Role, User
@@ -19,16 +18,10 @@ from portal.images import decode_image
 from portal.queue import enqueue_on_commit
 from reviews import selectors
 from reviews.models import PHOTO_REPLACED, Application, ApplicationStatus, Photo, PhotoStatus
+from reviews.presenters import REJECT_REASONS
 from reviews.services.timeline import due_at_from, timeline_record
 
 MAX_REJECTED_PHOTOS = 3
-REJECT_REASONS = {
-    "background": gettext_lazy("Background not plain white"),
-    "face": gettext_lazy("Face not clearly visible"),
-    "quality": gettext_lazy("Photo blurred, dark or badly lit"),
-    "not_the_person": gettext_lazy("Not the person on record"),
-    "other": gettext_lazy("Other (see the note)"),
-}
 
 
 def photo_upload(*, user: User, application_id, photo: bytes, ip: str | None = None) -> Photo:
@@ -92,17 +85,17 @@ def photo_check_run(*, photo_id) -> str | None:
                 status=ApplicationStatus.SUBMITTED, due_at=due_at, calendar_unknown=unknown
             )
             if moved:
-                timeline_record(application, ApplicationStatus.SUBMITTED, _("The photo passed the checks."))
+                timeline_record(application, ApplicationStatus.SUBMITTED, "photo_passed")
         else:
             moved = Application.objects.filter(pk=application.pk, status=ApplicationStatus.PHOTO_CHECKING).update(
                 status=ApplicationStatus.PHOTO_REVIEW
             )
             if moved:
-                names = ", ".join(p["code"] for p in problems)
                 timeline_record(
                     application,
                     ApplicationStatus.PHOTO_REVIEW,
-                    _("A reviewer will look at: %(codes)s") % {"codes": names},
+                    "photo_flagged",
+                    problems=[p["code"] for p in problems],
                 )
         audit_record(actor=None, action=f"photo.{status}", obj=photo, data={"problems": [p["code"] for p in problems]})
     return status
@@ -135,26 +128,19 @@ def application_photo_decide(
             Application.objects.filter(pk=application.pk, status=ApplicationStatus.PHOTO_REVIEW).update(
                 status=ApplicationStatus.SUBMITTED, due_at=due_at, calendar_unknown=unknown
             )
-            timeline_record(application, ApplicationStatus.SUBMITTED, _("A reviewer approved your photo."))
+            timeline_record(application, ApplicationStatus.SUBMITTED, "photo_approved")
         else:
             rejected = selectors.rejected_photo_count(application)
-            label = str(REJECT_REASONS[reason])
             if rejected >= MAX_REJECTED_PHOTOS:
                 Application.objects.filter(pk=application.pk).update(
                     status=ApplicationStatus.REJECTED, reason="visit_counter", decided_at=now
                 )
-                timeline_record(
-                    application, ApplicationStatus.REJECTED, _("Three photos were rejected: please visit a counter.")
-                )
+                timeline_record(application, ApplicationStatus.REJECTED, "visit_counter")
             else:
                 Application.objects.filter(pk=application.pk, status=ApplicationStatus.PHOTO_REVIEW).update(
                     status=ApplicationStatus.PHOTO_REQUIRED
                 )
-                timeline_record(
-                    application,
-                    ApplicationStatus.PHOTO_REQUIRED,
-                    _("Photo rejected: %(reason)s. Please take another.") % {"reason": label},
-                )
+                timeline_record(application, ApplicationStatus.PHOTO_REQUIRED, "photo_rejected", reason=reason)
         audit_record(
             actor=reviewer,
             action=f"application.photo_{decision}d",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from portal.accounts.messaging import message_send
@@ -12,14 +13,16 @@ from reviews import calendar
 from reviews.models import Application, ApplicationStatus, TimelineEntry
 
 
-def timeline_record(application: Application, status: str, note: str = "", *, notify: bool = True) -> None:
-    """Timeline entry + message to the applicant for each status change (R7)."""
-    TimelineEntry.objects.create(application=application, status=status, note=note[:500])
+def timeline_record(application: Application, status: str, note: str = "", *, notify: bool = True, **args) -> None:
+    """Timeline entry + message to the applicant for each status change (R7). `note` is a key of
+    `presenters.NOTES`; the entry keeps it with its arguments, so each reader gets their language."""
+    entry = TimelineEntry.objects.create(application=application, status=status, note_key=note, note_args=args)
     applicant = application.applicant
     if notify and applicant.phone:
-        label = ApplicationStatus(status).label
-        text = _("[E-licence] Your application: %(status)s.") % {"status": label}
-        message_send(recipient=applicant.phone, user=applicant, text=f"{text} {note}".strip())
+        with translation.override(settings.LANGUAGE_CODE):  # SMS in the portal's language
+            label = ApplicationStatus(status).label
+            text = _("[E-licence] Your application: %(status)s.") % {"status": label}
+            message_send(recipient=applicant.phone, user=applicant, text=f"{text} {entry.note_text}".strip())
 
 
 def due_at_from(start: datetime) -> tuple[datetime | None, bool]:

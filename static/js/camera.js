@@ -32,12 +32,18 @@
           video.srcObject = s;
           video.hidden = false;
           shoot.hidden = false;
+          shoot.disabled = true;
           return video.play();
         })
         .catch(function () { stop(); problem.hidden = false; });
     });
 
+    // The shutter works only once the camera delivers pictures (no empty file from a dark start).
+    function ready() { return stream && video.readyState >= 2 && video.videoWidth > 0; }
+    video.addEventListener("loadeddata", function () { shoot.disabled = !ready(); });
+
     shoot.addEventListener("click", function () {
+      if (!ready()) return;
       // A 3:4 portrait cut from the middle of the frame, as the photo rules ask.
       var w = video.videoWidth, h = video.videoHeight;
       var cw = Math.min(w, Math.round(h * 3 / 4)), ch = Math.round(cw * 4 / 3);
@@ -46,6 +52,7 @@
       canvas.height = ch;
       canvas.getContext("2d").drawImage(video, (w - cw) / 2, (h - ch) / 2, cw, ch, 0, 0, cw, ch);
       canvas.toBlob(function (blob) {
+        if (!blob || blob.size < 1000) { problem.hidden = false; return; }  // no picture: say so, keep the input
         var files = new DataTransfer();
         files.items.add(new File([blob], "camera.jpg", { type: "image/jpeg" }));
         input.files = files.files;
