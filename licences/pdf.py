@@ -76,8 +76,8 @@ def share_pdf(*, share: Share, verify_url: str, portrait: bytes | None) -> bytes
     pdf = canvas.Canvas(buffer, pagesize=A4)
     pdf.setTitle("电子驾驶证 分享件 / E-licence shared copy")
     pdf.setAuthor("e-licence portal")
-    expires = share.expires_at.date().isoformat()
-    _watermark(pdf, f"仅供{share.purpose}使用 · {expires} 前有效", width, height)
+    expires = local_time(share.expires_at)  # Beijing time, like every time people read
+    _watermark(pdf, f"仅供{share.purpose}使用 · {expires[:10]} 前有效", width, height)
     pdf.setFillColor(HexColor("#0b5cad"))
     pdf.setFont(FONT, 20)
     pdf.drawString(20 * mm, height - 25 * mm, "机动车驾驶证 电子证件 分享件")
@@ -86,7 +86,7 @@ def share_pdf(*, share: Share, verify_url: str, portrait: bytes | None) -> bytes
     pdf.setFillColor(HexColor("#1c2430"))
     rows = [
         ("用途 Purpose", share.purpose),
-        ("有效期至 Valid until", expires),
+        ("有效期至 Valid until", f"{expires} (北京时间 Beijing time)"),
         ("姓名 Name", licence.name),
         ("证号 Number", licence.number_masked),
         ("准驾车型 Classes", _text(licence.classes)),
@@ -114,16 +114,8 @@ def share_pdf(*, share: Share, verify_url: str, portrait: bytes | None) -> bytes
     return buffer.getvalue()
 
 
-def receipt_pdf(*, signed: dict) -> bytes:
-    receipt = signed["receipt"]
-    buffer = io.BytesIO()
-    _width, height = A4
-    pdf = canvas.Canvas(buffer, pagesize=A4)
-    pdf.setTitle("电子驾驶证核验回执 / Verification receipt")
-    pdf.setSubject(json.dumps(signed, ensure_ascii=False, sort_keys=True))  # machine-readable copy
-    pdf.setFont(FONT, 18)
-    pdf.drawString(20 * mm, height - 25 * mm, "电子驾驶证核验回执  Verification receipt")
-    pdf.setFont(FONT, 11)
+def receipt_lines(receipt: dict) -> list[str]:
+    """What the receipt says, in Chinese and English: labels, Beijing time, no stored codes."""
     reason = receipt["reason"]
     result = "有效 VALID" if receipt["valid"] else f"无效 INVALID ({_both(lambda: presenters.result_label(reason))})"
     lines = [
@@ -144,6 +136,20 @@ def receipt_pdf(*, signed: dict) -> bytes:
         en_rows = presenters.holder_rows(holder)
     for (zh_label, value), (en_label, _en_value) in zip(zh_rows, en_rows, strict=True):
         lines.append(f"{zh_label} {en_label}: {value}")
+    return lines
+
+
+def receipt_pdf(*, signed: dict) -> bytes:
+    receipt = signed["receipt"]
+    buffer = io.BytesIO()
+    _width, height = A4
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf.setTitle("电子驾驶证核验回执 / Verification receipt")
+    pdf.setSubject(json.dumps(signed, ensure_ascii=False, sort_keys=True))  # machine-readable copy
+    pdf.setFont(FONT, 18)
+    pdf.drawString(20 * mm, height - 25 * mm, "电子驾驶证核验回执  Verification receipt")
+    pdf.setFont(FONT, 11)
+    lines = receipt_lines(receipt)
     y = height - 40 * mm
     for line in lines:
         pdf.drawString(20 * mm, y, line)

@@ -447,6 +447,7 @@ def test_camera_capture_fills_the_photo_input(browser, live_server):
     page = context.new_page()
     _log_in(page, live_server, person)
     page.goto(f"{live_server.url}/apply/")
+    assert page.locator(".camera-shoot").is_hidden()  # no shutter before a camera runs ([hidden] over .button)
     page.click(".camera-start")
     page.wait_for_selector(".camera-shoot:not([hidden])")
     # The fake camera has delivered frames once the preview knows its size and has data to draw.

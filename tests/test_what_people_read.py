@@ -266,3 +266,20 @@ def test_the_catalogue_has_no_empty_or_fuzzy_entries_and_is_compiled():
         compiled = gettext.GNUTranslations(fh)._catalog
     compiled_ids = {(k[0] if isinstance(k, tuple) else k).split("\x04")[-1] for k in compiled}
     assert set(entries) - compiled_ids == set()
+
+
+def test_the_receipt_pdf_names_its_fields_and_gives_beijing_time(police_member):
+    from licences import services, tokens
+    from licences.pdf import receipt_lines, receipt_pdf
+
+    elicence = make_elicence(make_person(name="张三"))
+    at = datetime(2026, 1, 5, 17, 30, tzinfo=UTC)
+    with mock.patch("django.utils.timezone.now", return_value=at), mock.patch("time.time", return_value=at.timestamp()):
+        token, _expires = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=elicence.licence_version)
+        outcome = services.verification_record(verifier=police_member, token=token, purpose="路面检查")
+    lines = receipt_lines(outcome.receipt["receipt"])
+    text = "\n".join(lines)
+    assert "2026-01-06 01:30 (北京时间 Beijing time)" in text
+    assert "姓名 Name: 张三" in text and "性别 Sex: 男" in text and "二维码 QR code" in text
+    assert "name_masked" not in text and "number_masked" not in text and not re.search(r"\dT\d", text)
+    assert receipt_pdf(signed=outcome.receipt).startswith(b"%PDF")
