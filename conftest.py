@@ -239,3 +239,57 @@ def give_identity_photo(person, data: bytes | None = None):
 
     record, _created = identity_photo_set(actor="test", id_number=person.id_number, photo=data or photoset.good(9).data)
     return record
+
+
+def make_flagged_application(person, **licence_changes):
+    """An application of `person` whose uploaded photo the checker flagged (background not white):
+    it waits for a reviewer. The licence record has no portrait, so a photo was asked for."""
+    from reviews import services
+    from tests import photoset
+
+    make_licence(person, **licence_changes)
+    give_identity_photo(person)
+    application = services.application_submit(
+        user=person, validity_start=LICENCE_DATA["valid_from"], selfie=photoset.good(4).data
+    )
+    photo = services.photo_upload(
+        user=person, application_id=application.pk, photo=photoset.background_not_white(0).data
+    )
+    services.photo_check_run(photo_id=photo.pk)
+    application.refresh_from_db()
+    return application
+
+
+# The migrations that write data (staff groups and their permissions, the beat schedules): a
+# transactional test flushes what they wrote, so tests that need it run them again (idempotent).
+DATA_MIGRATIONS = [
+    ("accounts", "0002_staff_roles_and_housekeeping"),
+    ("licences", "0002_daily_expiry_task"),
+    ("reviews", "0002_approve_due_task"),
+    ("reviews", "0003_staff_permissions"),
+    ("reviews", "0004_purge_rejected_photos_task"),
+]
+
+
+def restore_migration_data() -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db.migrations import RunPython
+
+    for app_label, name in DATA_MIGRATIONS:
+        module = import_module(f"{apps.get_app_config(app_label).name}.migrations.{name}")
+        for operation in module.Migration.operations:
+            if isinstance(operation, RunPython):
+                operation.code(apps, None)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The page crawler's coverage and time, when it ran (tests/test_pages.py)."""
+    import sys
+
+    crawl = sys.modules.get("tests.crawler")
+    if crawl is not None and crawl.SUMMARY:
+        terminalreporter.section("page crawler")
+        for line in crawl.SUMMARY:
+            terminalreporter.write_line(line)

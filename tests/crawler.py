@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 ROLES = ["anonymous", "citizen", "applicant", "newcomer", "member", "pending_staff", "reviewer", "supervisor", "clerk"]
 LANGUAGES = ["zh-hans", "en"]
+SUMMARY: list[str] = []  # what the last crawl covered and how long it took (printed at the end of the run)
 SIZES = [(360, 780), (1280, 800)]
 
 # Named URLs that are not pages a person reads, with the reason.
@@ -90,28 +91,25 @@ def build_world(password: str) -> World:
     verifications at a known time."""
     from django.core.management import call_command
 
-    from conftest import LICENCE_DATA, give_identity_photo, make_licence, make_person, staff_authenticator
+    from conftest import (
+        make_flagged_application,
+        make_licence,
+        make_person,
+        restore_migration_data,
+        staff_authenticator,
+    )
     from licences import services as licence_services
     from licences.selectors import elicence_current_for
     from portal.accounts.models import User
-    from reviews import services as review_services
-    from tests import photoset
 
+    restore_migration_data()  # groups, permissions and schedules, if a transactional test flushed them
     call_command("seed_demo", password=password, as_json=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
     users = {u.username: u for u in User.objects.all()}
     citizen, police = users["citizen"], users["police"]
     elicence = elicence_current_for(citizen)
 
     applicant = make_person(name="李四")
-    make_licence(applicant, classes=["C1", "D"])
-    give_identity_photo(applicant)
-    application = review_services.application_submit(
-        user=applicant, validity_start=LICENCE_DATA["valid_from"], selfie=photoset.good(4).data
-    )
-    photo = review_services.photo_upload(
-        user=applicant, application_id=application.pk, photo=photoset.background_not_white(0).data
-    )
-    review_services.photo_check_run(photo_id=photo.pk)
+    application = make_flagged_application(applicant, classes=["C1", "D"])
     newcomer = make_person(name="王芳", verified=False)
     make_licence(newcomer)
 

@@ -384,7 +384,7 @@ def test_citizen_journey_register_apply_photo_approved_by_beat_and_worker(
         wait_for(lambda: Application.objects.filter(status="approved").exists(), timeout=120)
     page.reload()
     page.wait_for_selector("#application-status[data-status=approved]")
-    assert "approved" in page.locator("#timeline").inner_text()
+    assert "已通过" in page.locator("#timeline").inner_text()  # the status in words, not its stored value
     page.click("#open-elicence")
     page.wait_for_selector("#qr[src^='data:']")
     assert page.locator(".portrait").get_attribute("src")  # the approved photo is now on record
@@ -394,23 +394,11 @@ def test_citizen_journey_register_apply_photo_approved_by_beat_and_worker(
 
 @pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
 def test_reviewer_journey(browser, live_server, tmp_path, settings, viewport):
-    from conftest import LICENCE_DATA, current_code, give_identity_photo, make_staff, staff_authenticator
-    from licences.services import licence_upsert
-    from reviews import services
-    from tests import photoset
+    from conftest import current_code, make_flagged_application, make_staff, staff_authenticator
 
     settings.FACE_VERIFIER = "local"
     settings.MEDIA_ROOT = tmp_path / "media"
-    person = make_person(name="李四")
-    licence_upsert(actor="test", number=person.id_number, data={**LICENCE_DATA, "name": "李四"})
-    give_identity_photo(person)
-    application = services.application_submit(
-        user=person, validity_start=LICENCE_DATA["valid_from"], selfie=photoset.good(4).data
-    )
-    photo = services.photo_upload(
-        user=person, application_id=application.pk, photo=photoset.background_not_white(0).data
-    )
-    services.photo_check_run(photo_id=photo.pk)
+    application = make_flagged_application(make_person(name="李四"))
     reviewer = make_staff("reviewer")
     authenticator = staff_authenticator(reviewer)
     context = browser.new_context(viewport=viewport)

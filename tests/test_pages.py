@@ -136,7 +136,7 @@ def test_crawl_every_page(live_server, settings, tmp_path, browser_for_crawl):
         f"{len(crawler.SIZES)} sizes: {len(checked)} page checks, {loads} loads, {time.monotonic() - started:.0f} s "
         f"({', '.join(f'{k} {v:.0f} s' for k, v in spent.items())})"
     )
-    print(summary)
+    crawler.SUMMARY.append(summary)
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "report.txt").write_text(summary + "\n" + "\n".join(failures) + "\n")
     assert failures == [], f"{len(failures)} problems (var/crawler/report.txt):\n" + "\n".join(failures[:80])

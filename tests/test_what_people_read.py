@@ -10,17 +10,14 @@ from django.test import Client
 from django.utils import translation
 
 from conftest import (
-    LICENCE_DATA,
     PASSWORD,
-    give_identity_photo,
     make_elicence,
-    make_licence,
+    make_flagged_application,
     make_person,
     new_id_number,
     new_phone,
 )
 from portal.accounts import sms
-from tests import photoset
 
 pytestmark = pytest.mark.django_db
 
@@ -37,26 +34,10 @@ def visible(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", "", html, flags=re.S))
 
 
-def _flagged_application(person):
-    from reviews import services
-
-    make_licence(person)
-    give_identity_photo(person)
-    application = services.application_submit(
-        user=person, validity_start=LICENCE_DATA["valid_from"], selfie=photoset.good(4).data
-    )
-    photo = services.photo_upload(
-        user=person, application_id=application.pk, photo=photoset.background_not_white(0).data
-    )
-    services.photo_check_run(photo_id=photo.pk)
-    application.refresh_from_db()
-    return application
-
-
 def test_the_timeline_is_written_in_the_readers_language_with_labels_and_beijing_time(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     person = make_person(name="李四")
-    application = _flagged_application(person)
+    application = make_flagged_application(person)
     assert application.status == "photo_review"
     client = Client()
     client.force_login(person)
@@ -80,7 +61,7 @@ def test_the_sms_about_a_flagged_photo_names_the_problems_in_words(
     settings.MEDIA_ROOT = tmp_path
     person = make_person(name="李四")
     with django_capture_on_commit_callbacks(execute=True):
-        _flagged_application(person)
+        make_flagged_application(person)
     texts = [m["text"] for m in sms.outbox if m["to"] == person.phone]
     assert any("背景不是白色" in t for t in texts), texts
     assert not any("background_not_white" in t for t in texts)
@@ -91,7 +72,7 @@ def test_after_approval_the_old_problems_are_not_listed(settings, tmp_path, revi
 
     settings.MEDIA_ROOT = tmp_path
     person = make_person(name="李四")
-    application = _flagged_application(person)
+    application = make_flagged_application(person)
     services.application_photo_decide(reviewer=reviewer, application_id=application.pk, decision="approve")
     client = Client()
     client.force_login(person)
@@ -101,7 +82,7 @@ def test_after_approval_the_old_problems_are_not_listed(settings, tmp_path, revi
 
 def test_the_review_case_shows_labels_and_measurements_in_words(settings, tmp_path, reviewer):
     settings.MEDIA_ROOT = tmp_path
-    application = _flagged_application(make_person(name="李四"))
+    application = make_flagged_application(make_person(name="李四"))
     client = Client()
     client.force_login(reviewer)
     zh = _page(client, f"/staff/review/{application.pk}/")
