@@ -133,7 +133,7 @@ class VerificationResultFilter(admin.SimpleListFilter):
     parameter_name = "reason"
 
     def lookups(self, request, model_admin):
-        return [(code or "valid", label) for code, label in presenters.RESULT_LABELS.items() if code != "not_found"]
+        return [(code, label) for code, label in presenters.RESULT_LABELS.items() if code != "not_found"]
 
     def queryset(self, request, queryset):
         value = self.value()
