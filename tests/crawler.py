@@ -290,6 +290,15 @@ ADMIN_EXTRA = {
 }
 
 
+# Change pages that differ by the kind of record (the first by primary key is a random one for UUIDs).
+ADMIN_MORE_OBJECTS = {
+    "accounts.user": lambda users: [
+        users.filter(is_staff=True).order_by("username").first(),
+        users.filter(is_staff=False, organisation__isnull=True).order_by("username").first(),
+    ],
+}
+
+
 def admin_visits(user) -> list[Visit]:
     """The admin pages this staff member's permissions open: index, each app, and per model its list,
     add form, one object's change form, history and delete page, where allowed."""
@@ -309,7 +318,11 @@ def admin_visits(user) -> list[Visit]:
         found.append(Visit(f"{prefix}_changelist", reverse(f"{prefix}_changelist")))
         if model_admin.has_add_permission(request):
             found.append(Visit(f"{prefix}_add", reverse(f"{prefix}_add")))
-        obj = model_admin.get_queryset(request).order_by("pk").first()
+        objects = model_admin.get_queryset(request)
+        obj = objects.order_by("pk").first()
+        for other in ADMIN_MORE_OBJECTS.get(opts.label_lower, lambda qs: [])(objects):
+            if other is not None and other != obj:
+                found.append(Visit(f"{prefix}_change", reverse(f"{prefix}_change", args=[other.pk])))
         if obj is not None:
             args = [obj.pk]
             found.append(Visit(f"{prefix}_change", reverse(f"{prefix}_change", args=args)))

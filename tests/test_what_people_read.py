@@ -264,3 +264,12 @@ def test_the_receipt_pdf_names_its_fields_and_gives_beijing_time(police_member):
     assert "姓名 Name: 张三" in text and "性别 Sex: 男" in text and "二维码 QR code" in text
     assert "name_masked" not in text and "number_masked" not in text and not re.search(r"\dT\d", text)
     assert receipt_pdf(signed=outcome.receipt).startswith(b"%PDF")
+
+
+def test_roles_are_named_in_words_where_staff_see_an_account(supervisor, clerk):
+    client = Client()
+    client.force_login(supervisor)
+    page = _page(client, f"/admin/accounts/user/{clerk.pk}/change/")
+    # A supervisor may look at a clerk's account, not change it: the roles as a line, by their names.
+    roles = re.search(r'field-roles_shown.*?class="readonly">([^<]*)<', page, re.S).group(1)
+    assert roles == "窗口业务员"

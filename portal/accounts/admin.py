@@ -77,6 +77,7 @@ class UserAdmin(FindByNumberMixin, BaseUserAdmin):
         "registered_by_organisation",
         "last_login",
         "date_joined",
+        "roles_shown",
     ]
     fieldsets = [
         (None, {"fields": ["username"]}),  # passwords: set by their owners only
@@ -101,6 +102,19 @@ class UserAdmin(FindByNumberMixin, BaseUserAdmin):
         (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        """Shown, not edited (a staff member without the right to change this account): the roles by
+        their names, not the groups' stored ones."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        swap = {"groups": "roles_shown"}
+        return [(name, {**opts, "fields": [swap.get(f, f) for f in opts["fields"]]}) for name, opts in fieldsets]
+
+    @admin.display(description=_("roles"))
+    def roles_shown(self, obj):
+        return _(", ").join(role_label(group) for group in obj.groups.all()) or "—"
 
     @admin.display(description=_("ID number"))
     def id_number_masked(self, obj):
