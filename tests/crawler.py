@@ -478,6 +478,10 @@ PAGE_STATE_JS = """() => {
     prose: [document.title, prose, ...extra].join('\\n'),
     width: document.documentElement.scrollWidth,
     viewport: window.innerWidth,
+    // Parts that scroll sideways inside the page (a table wider than the phone, say).
+    scrollers: [...document.querySelectorAll('body *')]
+      .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX) && e.scrollWidth > e.clientWidth + 1)
+      .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '')),
   };
 }"""
 
