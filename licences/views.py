@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from licences import forms, pdf, presenters, selectors, services, tokens
 from licences.serializers import ELicenceOut, LicenceOut, ShareOut, VerificationLogOut, VerificationOut
+from portal.dates import local_time
 from portal.errors import DomainError
 from portal.ratelimit import client_ip
 from portal.responses import private_file
@@ -107,7 +108,7 @@ def _verify(request, *, token=None, share_code=None):
     context = {
         "result": result,
         "result_text": presenters.result_label(result["reason"]),
-        "checked_at": presenters.local_time(result["checked_at"]),
+        "checked_at": local_time(result["checked_at"]),
         "holder": presenters.holder_rows(result["holder"]),
         "purpose": purpose,
         "form": form,

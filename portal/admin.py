@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -103,8 +104,6 @@ class FindByNumberMixin:
 def structured_html(value):
     """A stored JSON value as staff read it: one `name: value` line per key, lists joined; never a
     Python or JSON literal. A technical record (names and values as stored), so `translate="no"`."""
-    from django.utils.html import format_html, format_html_join
-
     if value in (None, "", {}, []):
         return "—"
     if isinstance(value, dict):

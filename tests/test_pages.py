@@ -12,6 +12,7 @@ import re
 import shutil
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -164,10 +165,9 @@ def _page_problems(page, response, visit, path) -> list[str]:
     problems = []
     if response is None or response.status != 200:
         problems.append(f"status {response.status if response else 'none'}")
-    landed = page.url.split("://", 1)[1].split("/", 1)[1]
-    landed = "/" + landed
+    landed = urlsplit(page.url).path
     wanted = visit.expect_path or path
-    if landed.split("?")[0] != wanted.split("?")[0]:
+    if landed != urlsplit(wanted).path:
         problems.append(f"landed on {landed}")
     return problems
 

@@ -10,8 +10,3 @@ register = template.Library()
 @register.filter
 def local_time(value) -> str:
     return dates.local_time(value)
-
-
-@register.filter
-def local_date(value) -> str:
-    return dates.local_time(value)[:10]
