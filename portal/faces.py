@@ -29,6 +29,7 @@ class Models:
     landmarks: object
     descriptor: object
     eye_cascade: object
+    eye_finder: object
 
 
 _model_lock = threading.Lock()
@@ -45,6 +46,7 @@ def _load_models() -> Models:
         landmarks=dlib.shape_predictor(frm.pose_predictor_model_location()),
         descriptor=dlib.face_recognition_model_v1(frm.face_recognition_model_location()),
         eye_cascade=cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_eye_tree_eyeglasses.xml"),
+        eye_finder=cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_eye.xml"),
     )
 
 
@@ -145,13 +147,36 @@ def find_faces(rgb: np.ndarray) -> list[Face]:
     return faces
 
 
+def find_eye_pair(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Two eyes side by side where no face was found: a face whose lower half is covered (a mask, a
+    scarf) hides from the face detector but not from an eye detector. Left and right centres, or None."""
+
+    h, w = gray.shape
+    upper = gray[: int(0.7 * h)]
+    found = models().eye_finder.detectMultiScale(upper, 1.1, 5, minSize=(max(w // 30, 10),) * 2)
+    best, best_size = None, 0.0
+    boxes = [tuple(int(v) for v in box) for box in found]
+    for i, (x1, y1, w1, h1) in enumerate(boxes):
+        for x2, y2, w2, h2 in boxes[i + 1 :]:
+            a = np.array([x1 + w1 / 2, y1 + h1 / 2])
+            b = np.array([x2 + w2 / 2, y2 + h2 / 2])
+            dx, dy = abs(b[0] - a[0]), abs(b[1] - a[1])
+            if not (0.12 * w <= dx <= 0.5 * w and dy <= 0.25 * dx):
+                continue
+            if max(w1, w2) > 1.6 * min(w1, w2) or not 0.25 * dx <= (w1 + w2) / 2 <= 0.8 * dx:
+                continue
+            if dx > best_size:
+                best, best_size = (a, b) if a[0] < b[0] else (b, a), dx
+    return best
+
+
 def region(gray: np.ndarray, x0, y0, x1, y1) -> np.ndarray:
     """The part of an image inside a box, clipped to the image (empty when nothing is left)."""
-    h, w = gray.shape
+    h, w = gray.shape[:2]
     x0, x1 = max(int(x0), 0), min(int(x1), w)
     y0, y1 = max(int(y0), 0), min(int(y1), h)
     if x1 <= x0 or y1 <= y0:
-        return np.zeros((0, 0), gray.dtype)
+        return np.zeros((0, 0, *gray.shape[2:]), gray.dtype)
     return gray[y0:y1, x0:x1]
 
 

@@ -48,6 +48,13 @@ LIMITS = {
     "eye_openness": faces.EYE_OPENNESS_MIN,
     "eye_darkness": faces.EYE_DARKNESS_MIN,
     "max_age_days": 183,
+    # The seed's dress and pose rules (tuned like the rest; hints, see the staff notes).
+    "lower_face_skin": 0.45,  # share of skin-coloured pixels between the nose and the chin
+    "crown_ratio_min": 0.4,  # (brows − top of the outline) / (chin − brows): a skull is taller
+    "crown_texture": 3.0,  # mean fine detail (L*, 1–4 px band) on top of the head: hair has strands
+    "shoulder_degrees": 5.0,  # slope of the line between the two shoulders' outlines
+    "clothing_lightness": 60.0,  # median L* of the outer garment, 0–100
+    "hand_skin": 0.06,  # skin-coloured area outside the face and neck / face area
 }
 
 EDITORS = (
@@ -91,6 +98,11 @@ MESSAGES = {
     "eyes_not_visible": _("The eyes are closed or covered (e.g. by sunglasses)."),
     "too_old": _("The photo was taken more than 6 months ago."),
     "edited": _("The photo may have been edited or retouched."),
+    "head_covering": _("Please take off any hat, cap or other headwear."),
+    "face_occluded": _("The lower face is covered (e.g. by a mask or a scarf)."),
+    "shoulders_not_level": _("The shoulders are not level: sit upright, facing the camera."),
+    "light_clothing": _("Please wear dark clothes: light clothes blend into the white background."),
+    "hands_visible": _("A hand is in the picture: no gestures, keep your hands out of the photo."),
 }
 LANGUAGES = ("zh-hans", "en")
 
@@ -227,6 +239,8 @@ def check_photo(
     found = faces.find_faces(rgb)
     metrics["faces"] = len(found)
     face = found[0] if found else None
+    # No face found, but two eyes: perhaps a face whose lower half is covered (judged below).
+    eyes = faces.find_eye_pair(gray) if face is None else None
 
     # Background: the top band and the side bands beside the head, minus an ellipse around the head.
     band = np.zeros((ah, aw), dtype=bool)
@@ -235,11 +249,12 @@ def check_photo(
     band[: int(0.5 * ah), :side] = True
     band[: int(0.5 * ah), aw - side :] = True
     nominal = int(band.sum())
-    if face is not None:
-        left, top, right, _bottom = face.box
+    head_box = face.box if face is not None else _box_from_eyes(*eyes) if eyes is not None else None
+    if head_box is not None:
+        left, top, right, bottom = head_box
         yy, xx = np.ogrid[:ah, :aw]
-        cx, cy = (left + right) / 2, top + 0.3 * face.height
-        rx, ry = 0.9 * (right - left), 1.25 * face.height
+        cx, cy = (left + right) / 2, top + 0.3 * (bottom - top)
+        rx, ry = 0.9 * (right - left), 1.25 * (bottom - top)
         band &= ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 > 1
     visible = float(band.sum()) / max(nominal, 1)
     metrics["background_visible"] = visible
@@ -271,17 +286,45 @@ def check_photo(
     background_plain = lightness_spread <= LIMITS["background_max_spread"]
 
     if face is None:
-        result.add("no_face", 0, 1)
         _check_exposure_without_face(result, gray)
+        exposed = not {"too_dark", "too_bright"} & set(result.codes)
+        if not (eyes is not None and exposed and _check_covered_face(result, eyes, lab)):
+            result.add("no_face", 0, 1)
     else:
         if len(found) > 1:
             result.add("multiple_faces", len(found), 1)
         _check_face(result, face, rgb, gray, lab, background if background_plain else None)
+        _check_dress_and_pose(result, found, lab, background, background_plain and lightness >= 80)
 
     # Metadata hints.
     _check_metadata(result, safe.exif if metadata is None else metadata, now or datetime.now(UTC))
     metrics["total_ms"] = (time.perf_counter() - started) * 1000
     return result
+
+
+def _box_from_eyes(left: np.ndarray, right: np.ndarray) -> tuple[float, float, float, float]:
+    """Where the face detector's box would be, from the two eyes (box ≈ 2.2 eye spans square)."""
+    span = float(right[0] - left[0])
+    centre_x, eye_y = float((left[0] + right[0]) / 2), float((left[1] + right[1]) / 2)
+    return centre_x - 1.1 * span, eye_y - 0.6 * span, centre_x + 1.1 * span, eye_y + 1.6 * span
+
+
+def _check_covered_face(result: PhotoCheckResult, eyes, lab: np.ndarray) -> bool:
+    """No face found, but two eyes are: is the face below them covered? True when it is reported so."""
+    left, right = eyes
+    span = float(right[0] - left[0])
+    eye_y = float((left[1] + right[1]) / 2)
+    reference = faces.region(lab, left[0] + 0.2 * span, eye_y - 0.7 * span, right[0] - 0.2 * span, eye_y - 0.3 * span)
+    below = faces.region(lab, left[0] - 0.1 * span, eye_y + 0.6 * span, right[0] + 0.1 * span, eye_y + 1.5 * span)
+    if not reference.size or not below.size:
+        return False
+    skin = np.median(reference.reshape(-1, 3), axis=0)
+    share = float(_skin_like(below, skin).mean())
+    result.metrics.update(eye_pair=[json_safe(list(left)), json_safe(list(right))], lower_face_skin=share)
+    if share >= LIMITS["lower_face_skin"]:
+        return False
+    result.add("face_occluded", share, LIMITS["lower_face_skin"])
+    return True
 
 
 def _check_exposure_without_face(result: PhotoCheckResult, gray: np.ndarray) -> None:
@@ -370,6 +413,171 @@ def _check_face(result: PhotoCheckResult, face: Face, rgb, gray, lab, background
         metrics["blur_variance"] = variance
         if variance < LIMITS["blur_variance"]:
             result.add("blurry", variance, LIMITS["blur_variance"])
+
+
+def _polygon_mask(shape, points) -> np.ndarray:
+    import cv2
+
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(points).astype(np.int32)], 1)
+    return mask.astype(bool)
+
+
+def _skin_colour(lab: np.ndarray, face: Face) -> np.ndarray | None:
+    """The face's own skin (Lab): the cheeks under the eyes, and the bridge of the nose."""
+    p, span = face.points, face.eye_span
+    boxes = [
+        (p[i, 0] - 0.12 * span, p[i, 1] + 0.3 * span, p[i, 0] + 0.12 * span, p[i, 1] + 0.5 * span) for i in (40, 47)
+    ]
+    boxes.append((p[28, 0] - 0.08 * span, p[28, 1], p[28, 0] + 0.08 * span, p[29, 1]))
+    parts = [faces.region(lab, *box).reshape(-1, 3) for box in boxes]
+    parts = [part for part in parts if part.size]
+    if not parts:
+        return None
+    return np.median(np.concatenate(parts), axis=0)
+
+
+def _skin_like(lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """Pixels of the face's skin colour (hue and chroma close, lightness within shading range)."""
+    da, db = lab[..., 1] - skin[1], lab[..., 2] - skin[2]
+    lightness = lab[..., 0] - skin[0]
+    return (da * da + db * db < 81) & (lightness > -30) & (lightness < 18)
+
+
+# Where these are found, the face's colour and fine detail are not what the person looks like: the
+# skin-colour and texture measures are not taken (the photo goes to a reviewer for them anyway).
+UNRELIABLE_COLOUR = {"grayscale", "too_dark", "too_bright", "uneven_lighting", "blurry"}
+
+
+def _check_dress_and_pose(
+    result: PhotoCheckResult, found: list[Face], lab: np.ndarray, background, outline: bool
+) -> None:
+    """Headwear, a covered lower face, shoulders, clothing and hands (the seed's dress and pose rules).
+
+    The outline (person against background) is used only on a plain, light background, where it is
+    reliable; elsewhere the outline-based measures are not taken (the background is flagged anyway).
+    Skin colour and texture are judged only on a face that is lit evenly, exposed well and sharp."""
+    import cv2
+
+    face = found[0]
+    metrics = result.metrics
+    colour = not UNRELIABLE_COLOUR & set(result.codes)
+    tilted = "head_tilted" in result.codes
+    ah, aw = lab.shape[:2]
+    p, span = face.points, face.eye_span
+    skin = _skin_colour(lab, face)
+    if skin is None:
+        return
+    metrics["skin_lab"] = [float(v) for v in skin]
+    skin_like = _skin_like(lab, skin)
+    person = None
+    if outline:
+        difference = lab - background.astype(np.float32)
+        person = np.einsum("ijk,ijk->ij", difference, difference) > 18 * 18
+    brow, chin = float(p[17:27, 1].min()), float(p[8, 1])
+    jaw_width = float(p[16, 0] - p[0, 0])
+    centre_x = float(p[[0, 16, 27, 8], 0].mean())
+
+    # A covered lower face: skin between the nose and the chin, inside the jaw.
+    lower = _polygon_mask((ah, aw), p[[*range(2, 15), 35, 33, 31]])
+    if colour and lower.any():
+        share = float(skin_like[lower].mean())
+        metrics["lower_face_skin"] = share
+        if share < LIMITS["lower_face_skin"]:
+            result.add("face_occluded", share, LIMITS["lower_face_skin"])
+
+    # Headwear: the top of the head is hair (fine strands) or bare skin on a bare head; a hat is cloth,
+    # smooth at the scale of hair. A light hat vanishes into a white background: then the outline
+    # ends just above the brows, lower than any skull.
+    if person is not None:
+        columns = person[: int(brow), max(int(p[0, 0]), 0) : min(int(p[16, 0]), aw)]
+        rows = np.where(columns.mean(axis=1) > 0.3)[0] if columns.size else []
+        if len(rows):
+            top = float(rows[0])
+            crown_ratio = (brow - top) / max(chin - brow, 1.0)
+            metrics["crown_ratio"] = crown_ratio
+            # The top of the head over the middle of the brows: hair, a hat, or a bare scalp; never the
+            # background, whatever the head's shape.
+            y0, y1 = int(top + 0.1 * (brow - top)), int(top + 0.5 * (brow - top))
+            x0, x1 = max(int(p[18, 0]), 0), min(int(p[25, 0]), aw)
+            texture = None
+            if colour and y1 - y0 >= 4 and x1 - x0 >= 4:
+                light = lab[y0:y1, x0:x1, 0]
+                covered = ~skin_like[y0:y1, x0:x1]
+                if covered.mean() >= 0.3:  # mostly skin up there: a bare head
+                    detail = cv2.GaussianBlur(light, (0, 0), 1.0) - cv2.GaussianBlur(light, (0, 0), 4.0)
+                    texture = float(np.abs(detail[covered]).mean())
+                    metrics["crown_texture"] = texture
+            if crown_ratio < LIMITS["crown_ratio_min"] or (texture is not None and texture < LIMITS["crown_texture"]):
+                result.add(
+                    "head_covering",
+                    {"crown_ratio": crown_ratio, "crown_texture": texture},
+                    {"crown_ratio_min": LIMITS["crown_ratio_min"], "crown_texture_min": LIMITS["crown_texture"]},
+                )
+
+    # Clothing: the outer garment either side of the collar, below the chin (a light shirt between
+    # the lapels is fine).
+    # Below the collar bones, beside the neck: inside the clothes for any build, whether or not the
+    # outline shows them (white clothes vanish into a white background).
+    y0, y1 = int(chin + 0.42 * jaw_width), min(int(chin + jaw_width), ah)
+    if not tilted and "too_bright" not in result.codes and y1 - y0 >= 4:
+        garment = np.zeros((ah, aw), bool)
+        for side in (-1, 1):
+            xa, xb = sorted((centre_x + side * 0.3 * jaw_width, centre_x + side * 0.65 * jaw_width))
+            garment[y0:y1, max(int(xa), 0) : min(int(xb), aw)] = True
+        garment &= ~skin_like
+        if garment.sum() > 50:
+            clothing = float(np.median(lab[garment][:, 0]))
+            metrics["clothing_lightness"] = clothing
+            if clothing > LIMITS["clothing_lightness"]:
+                result.add("light_clothing", clothing, LIMITS["clothing_lightness"])
+
+    # Shoulders: where the outline starts below the chin in columns beyond the neck, compared in
+    # pairs at the same distance either side of the face's centre line.
+    # A light garment's outline is lost in a white background: then the shoulders are not judged.
+    if person is not None and "light_clothing" not in result.codes:
+        begin = max(int(chin - 0.1 * jaw_width), 0)
+        slopes = []
+        for k in np.linspace(0.55, 0.9, 8):
+            tops = []
+            for x in (int(centre_x - k * jaw_width), int(centre_x + k * jaw_width)):
+                # The body runs on to the foot of the frame: its outline is below the last background row.
+                column = person[begin:, x] if 0 <= x < aw else np.zeros(0, bool)
+                empty = np.where(~column)[0]
+                top = begin + empty[-1] + 1 if len(empty) else ah
+                tops.append(top if top < ah - 2 else None)
+            if None not in tops:
+                slopes.append(np.degrees(np.arctan2(tops[1] - tops[0], 2 * k * jaw_width)))
+        if len(slopes) >= 4:
+            slope = float(np.median(slopes))
+            metrics["shoulder_degrees"] = slope
+            if abs(slope) > LIMITS["shoulder_degrees"]:
+                result.add("shoulders_not_level", slope, LIMITS["shoulder_degrees"])
+
+    # Hands: skin-coloured parts of the person outside the face, the ears and the neck, above the
+    # shoulders (arms resting low are not a gesture).
+    if colour and person is not None:
+        yy, xx = np.ogrid[:ah, :aw]
+        face_zone = np.zeros((ah, aw), bool)
+        for other in found:  # a second face is its own code, not a hand
+            q, s = other.points, other.eye_span
+            width, top_y, bottom_y = q[16, 0] - q[0, 0], q[17:27, 1].min(), q[8, 1]
+            face_zone |= ((xx - q[[0, 16, 27, 8], 0].mean()) / (width / 2 + 0.45 * s)) ** 2 + (
+                (yy - (top_y + bottom_y) / 2) / ((bottom_y - top_y) / 2 + 0.9 * s)
+            ) ** 2 <= 1
+        neck = np.zeros((ah, aw), bool)
+        neck[int(brow) : int(chin + 0.9 * span), max(int(p[4, 0]), 0) : int(p[12, 0])] = True
+        zone = np.zeros((ah, aw), bool)
+        zone[max(int(brow - 1.5 * span), 0) : min(int(chin + 1.6 * span), ah)] = True
+        candidates = (skin_like & person & zone & ~face_zone & ~neck).astype(np.uint8)
+        candidates = cv2.morphologyEx(candidates, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        count, _labels, stats, _ = cv2.connectedComponentsWithStats(candidates)
+        largest = float(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0.0
+        face_area = max(jaw_width * (chin - brow), 1.0)
+        hand = largest / face_area
+        metrics["hand_skin"] = hand
+        if hand > LIMITS["hand_skin"]:
+            result.add("hands_visible", hand, LIMITS["hand_skin"])
 
 
 def _check_metadata(result: PhotoCheckResult, exif: dict, now: datetime) -> None:

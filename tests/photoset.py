@@ -40,6 +40,7 @@ class Cutout:
     head_top: float
     chin: float
     centre_x: float
+    jaw_width: float
 
 
 @cache
@@ -66,7 +67,14 @@ def cutout() -> Cutout:
     alpha = cv2.GaussianBlur(alpha, (5, 5), 0)
     face = find_faces(img)[0]
     rows = np.where(alpha[:, face.box[0] : face.box[2]].mean(axis=1) > 0.3)[0]
-    return Cutout(img, alpha, float(rows[0]), float(face.points[8, 1]), float(face.points[[0, 16, 27, 8], 0].mean()))
+    return Cutout(
+        img,
+        alpha,
+        float(rows[0]),
+        float(face.points[8, 1]),
+        float(face.points[[0, 16, 27, 8], 0].mean()),
+        float(face.points[16, 0] - face.points[0, 0]),
+    )
 
 
 @dataclass
@@ -85,6 +93,9 @@ class Shot:
     quality: int = 90
     mirror: bool = False
     background: tuple[int, int, int] = (255, 255, 255)
+    garment: tuple[int, int, int] | None = None  # a jacket or top over the shoulders, this colour
+    shirt: bool = False  # a white shirt showing at the neck, under the garment
+    shoulder_tilt: float = 0.0  # degrees the shoulder line slopes (0: level)
 
     @classmethod
     def random(cls, seed: int) -> Shot:
@@ -104,7 +115,45 @@ class Shot:
             quality=int(rng.integers(82, 96)),
             mirror=bool(rng.integers(0, 2)),
             background=(grey, grey, grey),
+            garment=DARK_CLOTHES[seed % len(DARK_CLOTHES)],
+            shirt=seed % 4 == 1,
         )
+
+
+DARK_CLOTHES = [(28, 30, 38), (32, 44, 78), (52, 52, 58), (20, 20, 22), (70, 40, 35), (35, 55, 45), (60, 60, 70)]
+
+
+def _dress(photo, alpha, background, shot: Shot, chin: np.ndarray, jaw: float) -> None:
+    """A garment over the shoulders: the outline falls from the neck to the shoulders, sloped by
+    `shot.shoulder_tilt`; a white shirt shows in a V at the neck when `shot.shirt`. The cut-out's
+    own suit beside the neck is taken away first, so the garment makes the outline. In place."""
+    h, w = alpha.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    d = np.abs(xx - chin[0])
+    neck = 0.3 * jaw
+    top = chin[1] + 0.12 * jaw
+    outline = top + 0.5 * jaw * (1 - np.exp(-np.maximum(d - neck, 0) / (0.5 * jaw)))
+    outline += math.tan(math.radians(shot.shoulder_tilt + shot.roll)) * (xx - chin[0])
+    garment = yy >= outline
+    bare = (yy > chin[1] + 0.02 * jaw) & (d > 1.05 * neck) & ~garment
+    photo[bare] = background[bare]
+    alpha[bare] = 0
+    rng = np.random.default_rng(int(chin[1]) + w)
+    folds = cv2_blur(rng.normal(0, 1, (h, w)).astype(np.float32), 9) * 40
+    colour = np.array(shot.garment, np.float32)
+    cloth = colour[None, None, :] * (1 + 0.06 * folds[..., None]) + rng.normal(0, 2.5, (h, w, 1)).astype(np.float32)
+    if shot.shirt:
+        v = (d < 0.6 * neck * (1 - (yy - top) / (0.8 * jaw))) & (yy >= top)
+        cloth[v] = (238, 238, 235)
+    soft = cv2_blur(garment.astype(np.float32), 1.5)[..., None]
+    photo[:] = photo * (1 - soft) + cloth * soft
+    np.maximum(alpha, soft[..., 0], out=alpha)
+
+
+def cv2_blur(array: np.ndarray, sigma: float) -> np.ndarray:
+    import cv2
+
+    return cv2.GaussianBlur(array, (0, 0), sigma)
 
 
 def render(shot: Shot, background: np.ndarray | None = None) -> tuple[Image.Image, np.ndarray]:
@@ -137,6 +186,9 @@ def render(shot: Shot, background: np.ndarray | None = None) -> tuple[Image.Imag
         background = np.empty((shot.height, shot.width, 3), np.float32)
         background[:] = shot.background
     photo = person.astype(np.float32) * alpha[..., None] + background.astype(np.float32) * (1 - alpha[..., None])
+    if shot.garment is not None:
+        chin = matrix @ np.array([c.centre_x, c.chin, 1.0], np.float32)
+        _dress(photo, alpha, background.astype(np.float32), shot, chin, c.jaw_width * scale)
     photo = photo * shot.exposure
     photo[..., 0] += shot.warmth
     photo[..., 2] -= shot.warmth
@@ -361,7 +413,8 @@ def head_tilted(seed):
     rng = np.random.default_rng(seed)
     side = 1 if seed % 2 else -1
     image, _ = render(_shot(seed, roll=side * float(rng.uniform(12, 22))))
-    return Sample(f"head_tilted-{seed}", encode(image), {"head_tilted"}, {"face_not_centred"})
+    # The whole person leans: the shoulders slope with the head.
+    return Sample(f"head_tilted-{seed}", encode(image), {"head_tilted"}, {"face_not_centred", "shoulders_not_level"})
 
 
 def _face_box(image: Image.Image):
@@ -467,6 +520,221 @@ def file_too_large(seed):
     return Sample(f"file_too_large-{seed}", out.getvalue(), {"file_too_large"})
 
 
+# --- the seed's dress and pose rules: drawn from the landmarks and the person's outline ------------
+PALETTE = [(25, 25, 30), (30, 45, 95), (150, 30, 35), (235, 235, 230), (170, 150, 110), (40, 95, 55), (95, 95, 100)]
+
+
+def _face(image: Image.Image):
+    from portal.faces import find_faces
+
+    return find_faces(np.asarray(image))[0]
+
+
+def _skin(image: Image.Image, face) -> np.ndarray:
+    """The face's own skin colour: the cheeks under the eyes."""
+    rgb = np.asarray(image).astype(np.float32)
+    p, span = face.points, face.eye_span
+    patches = [
+        rgb[
+            int(p[i, 1] + 0.35 * span) : int(p[i, 1] + 0.55 * span),
+            int(p[i, 0] - 0.1 * span) : int(p[i, 0] + 0.1 * span),
+        ]
+        for i in (40, 47)
+    ]
+    return np.concatenate([q.reshape(-1, 3) for q in patches]).mean(axis=0)
+
+
+def _textured(
+    image: Image.Image, mask: Image.Image, colour, rng, *, grain: float = 6.0, shade: float = 0.15
+) -> Image.Image:
+    """Paint `colour` where `mask` is set, with a top-to-bottom light falloff and a little grain."""
+    h, w = image.height, image.width
+    fill = np.empty((h, w, 3), np.float32)
+    fill[:] = colour
+    fill *= (1 - shade * np.linspace(0, 1, h, dtype=np.float32))[:, None, None] + shade / 2
+    fill += rng.normal(0, grain, (h, w, 1)).astype(np.float32)
+    alpha = np.asarray(mask.filter(ImageFilter.GaussianBlur(1.2))).astype(np.float32)[..., None] / 255
+    out = _array(image) * (1 - alpha) + fill * alpha
+    return _image(out)
+
+
+def _hair_extent(alpha: np.ndarray, row: float, cx: float) -> tuple[float, float]:
+    """Left and right edge of the person's outline on one row, around the face centre."""
+    line = alpha[int(max(row, 0))] > 0.5
+    xs = np.where(line)[0]
+    if not len(xs):
+        return cx - 50, cx + 50
+    return float(xs.min()), float(xs.max())
+
+
+def head_covering(seed):
+    """A cap, a beanie or a brimmed hat over the hair, in a range of colours, down to the forehead."""
+    rng = np.random.default_rng(seed)
+    shot = Shot.random(seed)
+    image, alpha = render(shot)
+    face = _face(image)
+    p, span = face.points, face.eye_span
+    cx = float(p[[0, 16, 27, 8], 0].mean())
+    brow = float(p[17:27, 1].min())
+    rows = np.where(alpha[:, int(cx - span / 2) : int(cx + span / 2)].mean(axis=1) > 0.3)[0]
+    top = float(rows[0]) if len(rows) else brow - 1.5 * span
+    left, right = _hair_extent(alpha, brow - 0.4 * span, cx)
+    half = max((right - left) / 2, span) * float(rng.uniform(1.0, 1.12))
+    half = min(half, cx - 0.09 * image.width, 0.91 * image.width - cx)  # clear of the side bands
+    bottom = brow - float(rng.uniform(0.15, 0.6)) * span  # how far down the forehead it comes
+    # The hat stays inside the frame, clear of its top band (a head cut by the frame is another code).
+    crown = min((bottom - top) * float(rng.uniform(1.05, 1.45)), bottom - 0.07 * image.height)
+    colour = PALETTE[int(rng.integers(0, len(PALETTE)))]
+    mask = Image.new("L", image.size, 0)
+    draw = ImageDraw.Draw(mask)
+    kind = seed % 3
+    if kind == 2:  # a brimmed hat: a narrower crown on a wide brim
+        draw.rounded_rectangle(
+            [cx - 0.8 * half, bottom - crown, cx + 0.8 * half, bottom], radius=int(0.3 * half), fill=255
+        )
+        brim = min(1.45 * half, cx - 0.1 * image.width, 0.9 * image.width - cx)  # clear of the side bands
+        draw.ellipse([cx - brim, bottom - 0.22 * span, cx + brim, bottom + 0.18 * span], fill=255)
+    else:  # a cap or a beanie: a dome down to the forehead
+        draw.pieslice([cx - half, bottom - crown, cx + half, bottom + crown], 180, 360, fill=255)
+        draw.rectangle([cx - half, bottom - 0.05 * span, cx + half, bottom], fill=255)
+        if kind == 0:  # the cap's peak
+            draw.ellipse([cx - 0.75 * half, bottom - 0.12 * span, cx + 0.75 * half, bottom + 0.3 * span], fill=255)
+    out = _textured(image, mask, colour, rng)
+    if kind == 1:  # the beanie's ribbed band
+        band = Image.new("L", image.size, 0)
+        ImageDraw.Draw(band).rectangle([cx - half, bottom - 0.35 * span, cx + half, bottom], fill=255)
+        out = _textured(out, band, tuple(int(c * 0.85) for c in colour), rng, grain=10)
+    return Sample(
+        f"head_covering-{seed}",
+        encode(out),
+        {"head_covering"},
+        {"face_too_large", "face_not_centred", "face_too_small"},
+    )
+
+
+def face_occluded(seed):
+    """A face mask or a scarf over the lower face, from the jaw line up to somewhere on the nose."""
+    rng = np.random.default_rng(seed)
+    image, _alpha = render(Shot.random(seed))
+    face = _face(image)
+    p, span = face.points, face.eye_span
+    upper = float(rng.uniform(0.25, 0.85))  # 0: the mouth's top, 1: the bridge of the nose
+    top_y = p[51, 1] + upper * (p[28, 1] - p[51, 1])
+    mask = Image.new("L", image.size, 0)
+    draw = ImageDraw.Draw(mask)
+    kind = seed % 3
+    jaw = [(p[i, 0] + (p[i, 0] - p[8, 0]) * 0.06, p[i, 1] + 0.12 * span) for i in range(1, 16)]
+    if kind in (0, 1):  # a face mask: the upper edge over the nose, down round the jaw and under the chin
+        outline = [(p[1, 0], top_y + 0.15 * span), (p[27, 0], top_y - 0.08 * span), (p[15, 0], top_y + 0.15 * span)]
+        outline += [pt for pt in reversed(jaw) if pt[1] > top_y]
+        draw.polygon(outline, fill=255)
+        colour = [(150, 190, 225), (240, 240, 238), (30, 30, 35), (120, 125, 130)][int(rng.integers(0, 4))]
+    else:  # a scarf wound up to the face: wider than the face, down past the frame's foot
+        w = p[16, 0] - p[0, 0]
+        draw.rectangle([p[0, 0] - 0.12 * w, top_y + 0.05 * span, p[16, 0] + 0.12 * w, image.height], fill=255)
+        draw.ellipse([p[0, 0] - 0.15 * w, top_y - 0.1 * span, p[16, 0] + 0.15 * w, top_y + 0.5 * span], fill=255)
+        colour = PALETTE[int(rng.integers(0, len(PALETTE)))]
+    out = _textured(image, mask, colour, rng, grain=5)
+    if kind == 0:  # pleats
+        d = ImageDraw.Draw(out)
+        for k in (0.35, 0.6):
+            y = top_y + k * (p[8, 1] - top_y)
+            d.line([(p[3, 0], y), (p[13, 0], y)], fill=tuple(int(c * 0.8) for c in colour), width=2)
+    return Sample(f"face_occluded-{seed}", encode(out), {"face_occluded"}, {"edited", "no_face"})
+
+
+def _with_shoulders(seed: int, **changes) -> Shot:
+    """A good shot framed so the shoulders show (chin no lower than 72 % of the height): a fault of the
+    shoulders or the clothes cannot be seen, nor judged, where the frame ends at the chin."""
+    shot = _shot(seed, **changes)
+    excess = shot.top_margin + shot.head_ratio - 0.72
+    if excess > 0:
+        shot.top_margin -= min(excess, shot.top_margin - 0.04)
+        shot.head_ratio = min(shot.head_ratio, 0.72 - shot.top_margin)
+    return shot
+
+
+def shoulders_not_level(seed):
+    """One shoulder lower than the other: the shoulder line tilted, the head kept level."""
+    rng = np.random.default_rng(seed)
+    angle = float(rng.uniform(9, 16)) * (1 if seed % 2 else -1)
+    image, _alpha = render(_with_shoulders(seed, shoulder_tilt=angle))
+    return Sample(f"shoulders_not_level-{seed}", encode(image), {"shoulders_not_level"})
+
+
+LIGHT_CLOTHES = [(245, 245, 245), (232, 232, 228), (205, 222, 240), (236, 222, 200), (240, 215, 220), (235, 235, 205)]
+
+
+def light_clothing(seed):
+    """Light clothes (white, light grey, pale blue, beige…), the collar under the chin left dark."""
+    rng = np.random.default_rng(seed)
+    colour = LIGHT_CLOTHES[int(rng.integers(0, len(LIGHT_CLOTHES)))]
+    lightness = float(rng.uniform(0.86, 1.0))
+    image, _alpha = render(_with_shoulders(seed, garment=tuple(int(c * lightness) for c in colour), shirt=False))
+    return Sample(f"light_clothing-{seed}", encode(image), {"light_clothing"})
+
+
+def _hand(draw: ImageDraw.ImageDraw, x: float, y: float, size: float, angle: float, fingers: int) -> None:
+    """An open hand, palm at (x, y), fingers pointing at `angle` degrees from straight up."""
+    a = math.radians(angle)
+    up, side = np.array([math.sin(a), -math.cos(a)]), np.array([math.cos(a), math.sin(a)])
+    palm = size * 0.5
+    corners = [
+        np.array([x, y]) + side * sx * palm * 0.5 + up * sy * palm * 0.55
+        for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+    ]
+    draw.polygon([tuple(c) for c in corners], fill=255)
+    draw.ellipse([x - palm * 0.55, y - palm * 0.6, x + palm * 0.55, y + palm * 0.6], fill=255)
+    for k in range(fingers):
+        base = np.array([x, y]) + up * palm * 0.5 + side * (k - (fingers - 1) / 2) * palm * 0.24
+        spread = (k - (fingers - 1) / 2) * 0.12
+        direction = up * math.cos(spread) + side * math.sin(spread)
+        tip = base + direction * size * (0.38 if k in (0, fingers - 1) else 0.45)
+        draw.line([tuple(base), tuple(tip)], fill=255, width=max(int(palm * 0.2), 2))
+        draw.ellipse([tip[0] - palm * 0.1, tip[1] - palm * 0.1, tip[0] + palm * 0.1, tip[1] + palm * 0.1], fill=255)
+    # the thumb, out to the side
+    thumb = np.array([x, y]) + side * palm * 0.45
+    draw.line(
+        [tuple(thumb), tuple(thumb + (side * 0.8 + up * 0.5) * size * 0.3)], fill=255, width=max(int(palm * 0.22), 2)
+    )
+    # the wrist and forearm, down out of the frame
+    wrist = np.array([x, y]) - up * palm * 0.5
+    draw.line([tuple(wrist), tuple(wrist - up * size * 4)], fill=255, width=int(palm * 0.8))
+
+
+def hands_visible(seed):
+    """A hand raised beside the face, at the cheek or under the chin: an open hand or a V sign."""
+    rng = np.random.default_rng(seed)
+    image, _alpha = render(_with_shoulders(seed))
+    face = _face(image)
+    p, span = face.points, face.eye_span
+    skin = _skin(image, face) * float(rng.uniform(0.9, 1.08))
+    size = float(rng.uniform(1.3, 1.8)) * span  # palm to fingertip
+    side = 1 if seed % 2 else -1
+    kind = seed % 3
+    jaw_half = (p[16, 0] - p[0, 0]) / 2
+    cx = float(p[27, 0])
+    if kind == 0:  # waving beside the head
+        x = cx + side * (jaw_half + float(rng.uniform(0.6, 1.0)) * size)
+        y = float(p[30, 1]) + float(rng.uniform(-0.5, 0.5)) * span
+        angle, fingers = side * float(rng.uniform(0, 20)), 4
+    elif kind == 1:  # a hand at the cheek
+        x = cx + side * (jaw_half + float(rng.uniform(0.15, 0.35)) * size)
+        y = float(p[33, 1]) + float(rng.uniform(0, 0.5)) * span
+        angle, fingers = -side * float(rng.uniform(5, 25)), 4
+    else:  # a V sign under the chin, to one side
+        x = cx + side * float(rng.uniform(0.4, 0.9)) * jaw_half
+        y = float(p[8, 1]) + float(rng.uniform(0.55, 0.9)) * size
+        angle, fingers = side * float(rng.uniform(0, 15)), 2
+    # The palm inside the picture.
+    x = min(max(x, 0.3 * size), image.width - 0.3 * size)
+    y = min(y, image.height - 0.35 * size)
+    mask = Image.new("L", image.size, 0)
+    _hand(ImageDraw.Draw(mask), x, y, size, angle, fingers)
+    out = _textured(image, mask, tuple(float(c) for c in skin), rng, grain=3, shade=0.1)
+    return Sample(f"hands_visible-{seed}", encode(out), {"hands_visible"}, {"face_occluded"})
+
+
 GENERATORS = {
     "unreadable": unreadable,
     "file_too_large": file_too_large,
@@ -487,6 +755,11 @@ GENERATORS = {
     "eyes_not_visible": eyes_not_visible,
     "too_old": too_old,
     "edited": edited,
+    "head_covering": head_covering,
+    "face_occluded": face_occluded,
+    "shoulders_not_level": shoulders_not_level,
+    "light_clothing": light_clothing,
+    "hands_visible": hands_visible,
 }
 # Reported on their own row: the checker has no detector for them yet (docs/photo-checks.md).
 EXTRA_GENERATORS = {"edited (pasted region, no metadata)": edited_pasted_region}

@@ -162,3 +162,60 @@ def test_check_photo_command_prints_one_json_line_per_file(tmp_path, capsys):
     assert lines[0]["problems"] == [] and lines[0]["metrics"]["faces"] == 1
     assert lines[1]["problems"] == ["unreadable"]
     assert "error" in lines[2]
+
+
+# --- the seed's dress and pose rules --------------------------------------------------------------
+DRESS_AND_POSE = ("head_covering", "face_occluded", "shoulders_not_level", "light_clothing", "hands_visible")
+
+
+@pytest.mark.parametrize("code", DRESS_AND_POSE)
+def test_dress_and_pose_fault_is_flagged_and_the_same_shot_without_it_is_not(code):
+    for seed in (4, 7):
+        faulty = check_photo(photoset.GENERATORS[code](seed).data, now=photoset.NOW)
+        problem = next((p for p in faulty.problems if p.code == code), None)
+        assert problem is not None, (code, seed, faulty.codes, faulty.metrics)
+        assert problem.value is not None and problem.limit is not None  # staff see what was measured
+        clean = check_photo(photoset.good(seed).data, now=photoset.NOW)
+        assert code not in clean.codes, (code, seed, clean.metrics)
+
+
+def test_dress_and_pose_measures_are_stored_on_a_clean_photo(clean_photos):
+    metrics = check_photo(clean_photos[1].data, now=photoset.NOW).metrics  # framed with the shoulders in
+    for key in (
+        "lower_face_skin",
+        "crown_ratio",
+        "crown_texture",
+        "shoulder_degrees",
+        "clothing_lightness",
+        "hand_skin",
+    ):
+        assert key in metrics, key
+    assert metrics["clothing_lightness"] < LIMITS["clothing_lightness"]
+    assert abs(metrics["shoulder_degrees"]) < LIMITS["shoulder_degrees"]
+
+
+def test_a_white_shirt_under_a_dark_jacket_is_not_light_clothing():
+    shot = photoset.Shot.random(3)
+    shot.shirt = True
+    image, _ = photoset.render(shot)
+    result = check_photo(photoset.encode(image), now=photoset.NOW)
+    assert "light_clothing" not in result.codes, result.metrics
+
+
+def test_a_covered_face_is_reported_as_covered_not_as_missing():
+    # dlib's detector does not find a face behind a mask; the eyes above it are found.
+    result = check_photo(photoset.face_occluded(0).data, now=photoset.NOW)
+    assert "face_occluded" in result.codes and "no_face" not in result.codes, result.metrics
+    assert result.metrics["lower_face_skin"] < LIMITS["lower_face_skin"]
+
+
+def test_real_photographs_raise_none_of_the_dress_and_pose_codes():
+    from pathlib import Path
+
+    real = Path(__file__).resolve().parents[2].parent / "shared" / "photos" / "real"
+    for name in ("obama.jpg", "obama3.jpg", "biden.jpg"):
+        result = check_photo((real / name).read_bytes())
+        assert result.metrics["faces"] == 1
+        assert not set(DRESS_AND_POSE) & set(result.codes), (name, result.codes)
+        # A suit and tie is dark clothing; the lower face is bare skin.
+        assert result.metrics["lower_face_skin"] >= LIMITS["lower_face_skin"], name
