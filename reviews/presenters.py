@@ -30,7 +30,15 @@ PROBLEM_LABELS = {
     "eyes_not_visible": gettext_lazy("Eyes closed or covered"),
     "too_old": gettext_lazy("Photo too old"),
     "edited": gettext_lazy("Edited in an editor"),
+    "head_covering": gettext_lazy("Hat or headwear"),
+    "face_occluded": gettext_lazy("Lower face covered"),
+    "shoulders_not_level": gettext_lazy("Shoulders not level"),
+    "light_clothing": gettext_lazy("Light clothes"),
+    "hands_visible": gettext_lazy("Hand in the picture"),
 }
+# Codes measured from colour and outline rather than recognised: staff are told it is a hint (the
+# citizen's message says what to do, not how sure the checker is).
+HINT_CODES = {"head_covering", "face_occluded", "shoulders_not_level", "light_clothing", "hands_visible"}
 
 # Why a reviewer rejected a photo (the reviewer's choice).
 REJECT_REASONS = {
@@ -106,6 +114,8 @@ MEASURE_NAMES = {
     "top_margin": gettext_lazy("space above the head"),
     "openness": gettext_lazy("eye openness"),
     "darkness": gettext_lazy("eye contrast"),
+    "crown_ratio": gettext_lazy("head height above the brows / face height"),
+    "crown_texture": gettext_lazy("fine detail on top of the head"),
 }
 # Scalar measurements: (what was measured, does the limit bound it from below or above).
 SCALAR_MEASURES = {
@@ -122,6 +132,10 @@ SCALAR_MEASURES = {
     "wrong_aspect": (gettext_lazy("width / height"), "range"),
     "face_too_small": (gettext_lazy("head height / photo height"), "range"),
     "face_too_large": (gettext_lazy("head height / photo height"), "range"),
+    "face_occluded": (gettext_lazy("share of skin between nose and chin"), "min"),
+    "shoulders_not_level": (gettext_lazy("shoulder slope in degrees"), "max"),
+    "light_clothing": (gettext_lazy("clothes lightness (0–100)"), "max"),
+    "hands_visible": (gettext_lazy("skin beside the face / face area"), "max"),
 }
 
 
@@ -139,7 +153,14 @@ def _measured(name, value, bound: str) -> str:
 
 def measurements(problem: dict) -> list[str]:
     """A photo problem's measured values against their limits, in words: ["background lightness 61,
-    at least 89", …]."""
+    at least 89", …], and for the codes that are hints, a line saying so (staff pages only)."""
+    lines = _measurements(problem)
+    if problem.get("code") in HINT_CODES:
+        lines.append(_("Measured from colours and outlines: a hint, not a certainty. Look at the photo."))
+    return lines
+
+
+def _measurements(problem: dict) -> list[str]:
     code, value, limit = problem.get("code"), problem.get("value"), problem.get("limit")
     if code == "too_small" and isinstance(value, list):
         return [
@@ -153,7 +174,7 @@ def measurements(problem: dict) -> list[str]:
         limits = limit if isinstance(limit, dict) else {}
         for key, measured in value.items():
             name = MEASURE_NAMES.get(key)
-            if name is None:
+            if name is None or measured is None:  # not measured on this photo
                 continue
             if f"{key}_min" in limits:
                 lines.append(_measured(name, measured, _bound("min", limits[f"{key}_min"])))

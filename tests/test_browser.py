@@ -230,6 +230,34 @@ def test_photo_precheck_warns_before_upload(page, live_server, tmp_path):
     page.wait_for_selector("#precheck .precheck-warning[data-code=unreadable]")
 
 
+def test_photo_precheck_warns_about_light_clothes(page, live_server):
+    """The rules' dark-clothes line, checked in the browser on the generated photos: light clothes
+    warn, a dark jacket (with or without a white shirt at the neck) does not."""
+    import base64
+
+    from tests import photoset
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.add_script_tag(url=f"{live_server.url}/static/js/photo-precheck.js")
+    judge = """async (b64) => {
+      const img = new Image();
+      img.src = "data:image/jpeg;base64," + b64;
+      await img.decode();
+      const w = 160, h = Math.round(160 * img.naturalHeight / img.naturalWidth);
+      const canvas = document.createElement("canvas");
+      canvas.width = w; canvas.height = h;
+      const ctx = canvas.getContext("2d");
+      ctx.drawImage(img, 0, 0, w, h);
+      return window.photoPrecheck.problems(
+        window.photoPrecheck.analyse(ctx.getImageData(0, 0, w, h).data, w, h), ["light_clothing"]);
+    }"""
+    for seed in (1, 2, 5):
+        light = base64.b64encode(photoset.light_clothing(seed).data).decode()
+        assert page.evaluate(judge, light) == ["light_clothing"], seed
+        dark = base64.b64encode(photoset.good(seed).data).decode()
+        assert page.evaluate(judge, dark) == [], seed
+
+
 def test_photo_precheck_background_rule(page, live_server):
     page.goto(f"{live_server.url}/accounts/login/")
     page.add_script_tag(url=f"{live_server.url}/static/js/photo-precheck.js")

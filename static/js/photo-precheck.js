@@ -1,6 +1,6 @@
 /*
  * Photo pre-check in the browser: warns before upload about the obvious problems of
- * photo-rules.md (too dark, background not white, no face or several faces) so fewer bad photos
+ * photo-rules.md (too dark, background not white, light clothes, no face or several faces) so fewer bad photos
  * are sent. It only warns; the server's checker decides. No dependencies, no network.
  *
  * Markup: <input type="file" data-precheck="too_dark,background_not_white,no_face"
@@ -13,7 +13,9 @@
 
   // Luminance and border statistics of RGBA pixels (an ImageData's data array).
   function analyse(pixels, width, height) {
-    var sum = 0, count = 0, borderL = 0, borderC = 0, borderN = 0, borderL2 = 0;
+    var sum = 0, count = 0, borderL = 0, borderC = 0, borderN = 0, borderL2 = 0, clothes = 0, clothesN = 0;
+    // The clothes: the foot of the frame either side of the collar (a white shirt between the lapels is fine).
+    var clothesTop = Math.round(height * 0.92);
     var top = Math.max(1, Math.round(height * 0.06)), side = Math.max(1, Math.round(width * 0.08));
     var x0 = Math.round(width * 0.25), x1 = Math.round(width * 0.75);
     var y0 = Math.round(height * 0.2), y1 = Math.round(height * 0.8);
@@ -22,6 +24,8 @@
         var i = (y * width + x) * 4, r = pixels[i], g = pixels[i + 1], b = pixels[i + 2];
         var l = 0.299 * r + 0.587 * g + 0.114 * b;
         if (x >= x0 && x < x1 && y >= y0 && y < y1) { sum += l; count++; }
+        var fromMiddle = Math.abs(x + 0.5 - width / 2) / width;
+        if (y >= clothesTop && fromMiddle >= 0.15 && fromMiddle < 0.3) { clothes += l; clothesN++; }
         if (y < top || (y < height * 0.5 && (x < side || x >= width - side))) {
           borderL += l; borderL2 += l * l; borderN++;
           borderC += Math.max(r, g, b) - Math.min(r, g, b);
@@ -33,7 +37,8 @@
       centreLuminance: sum / count,
       borderLuminance: bl,
       borderChroma: borderC / borderN,
-      borderSpread: Math.sqrt(Math.max(borderL2 / borderN - bl * bl, 0))
+      borderSpread: Math.sqrt(Math.max(borderL2 / borderN - bl * bl, 0)),
+      clothesLuminance: clothesN ? clothes / clothesN : 0
     };
   }
 
@@ -44,6 +49,7 @@
         (metrics.borderLuminance < 200 || metrics.borderChroma > 25 || metrics.borderSpread > 30)) {
       found.push("background_not_white");
     }
+    if (checks.indexOf("light_clothing") >= 0 && metrics.clothesLuminance > 170) found.push("light_clothing");
     return found;
   }
 
