@@ -48,6 +48,8 @@ def evaluate(split: str, goods: int, per_code: int) -> str:
             misses.append(f"{sample.name}: unexpected {code}")
     good = [codes for sample, codes in results if not sample.expected]
     flagged = sum(1 for codes in good if codes)
+    real = [codes for sample, codes in results if sample.name.startswith("good_real")]
+    real_flagged = sum(1 for codes in real if codes)
     lines = [
         f"**{split}** — {len(results)} photos ({len(good)} good), {elapsed / len(results) * 1000:.0f} ms each",
         "",
@@ -65,7 +67,12 @@ def evaluate(split: str, goods: int, per_code: int) -> str:
             f"| `edited`: {label} | {hit / len(extra_samples):.0%} ({hit}/{len(extra_samples)}) | — | "
             f"{len(extra_samples)} |"
         )
-    lines += ["", f"Good photos flagged: **{flagged / len(good):.1%}** ({flagged}/{len(good)})", ""]
+    lines += [
+        "",
+        f"Good photos flagged: **{flagged / len(good):.1%}** ({flagged}/{len(good)}), of which real people on "
+        f"white: {real_flagged}/{len(real)}",
+        "",
+    ]
     if misses:
         lines += ["Misses and unexpected flags:", ""] + [f"- {m}" for m in misses] + [""]
     return "\n".join(lines)

@@ -13,11 +13,13 @@ ships in a package available here.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -41,6 +43,77 @@ class Cutout:
     chin: float
     centre_x: float
     jaw_width: float
+    roll: float = 0.0  # the head's own tilt, taken out when rendered (real photographs)
+    chin_x: float = 0.0  # where the neck is: a garment hangs from there
+
+
+REAL_PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "photos" / "real"
+# Files in REAL_PHOTOS (public domain, see SOURCE.md there) that are good ID poses once on white. biden.jpg
+# is not: his head is tilted 13° and one side of his face is in shadow, which the checker says.
+REAL_PEOPLE = ("obama", "obama3")
+
+
+def _measured_cutout(rgb: np.ndarray, alpha: np.ndarray) -> Cutout:
+    from portal.faces import find_faces
+
+    face = find_faces(rgb)[0]
+    rows = np.where(alpha[:, face.box[0] : face.box[2]].mean(axis=1) > 0.3)[0]
+    return Cutout(
+        rgb,
+        alpha,
+        float(rows[0]),
+        float(face.points[8, 1]),
+        float(face.points[[0, 16, 27, 8], 0].mean()),
+        float(face.points[16, 0] - face.points[0, 0]),
+        chin_x=float(face.points[8, 0]),
+    )
+
+
+@cache
+def real_cutout(name: str) -> Cutout:
+    """A real person's head and shoulders cut from their photograph (GrabCut from the face box), so
+    they can be re-photographed on white like the astronaut: the same framing, their own clothes."""
+    import cv2
+
+    from portal.faces import find_faces
+
+    full = np.asarray(Image.open(REAL_PHOTOS / f"{name}.jpg").convert("RGB"))
+    left, top, right, bottom = find_faces(full)[0].box
+    w, h, cx = right - left, bottom - top, (left + right) / 2
+    x0, x1 = int(max(cx - 1.7 * w, 0)), int(min(cx + 1.7 * w, full.shape[1]))
+    y0, y1 = int(max(top - 1.0 * h, 0)), int(min(bottom + 1.4 * h, full.shape[0]))
+    scale = 512 / (y1 - y0)
+    img = cv2.resize(full[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    H, W = img.shape[:2]
+    L, T, R, B = ((v - o) * scale for v, o in ((left, x0), (top, y0), (right, x0), (bottom, y0)))
+    fw, fh, fcx = R - L, B - T, (L + R) / 2
+    mask = np.full((H, W), cv2.GC_PR_BGD, np.uint8)
+    cv2.ellipse(mask, (int(fcx), int(T + 0.35 * fh)), (int(0.72 * fw), int(0.95 * fh)), 0, 0, 360, cv2.GC_PR_FGD, -1)
+    cv2.rectangle(mask, (int(fcx - 1.5 * fw), int(B + 0.35 * fh)), (int(fcx + 1.5 * fw), H - 1), cv2.GC_PR_FGD, -1)
+    cv2.rectangle(
+        mask, (int(L + 0.15 * fw), int(T + 0.1 * fh)), (int(R - 0.15 * fw), int(B - 0.05 * fh)), cv2.GC_FGD, -1
+    )
+    cv2.rectangle(mask, (int(fcx - 0.9 * fw), int(B + 0.6 * fh)), (int(fcx + 0.9 * fw), H - 1), cv2.GC_FGD, -1)
+    mask[: int(0.04 * H), :] = cv2.GC_BGD
+    mask[: int(B), : int(0.04 * W)] = cv2.GC_BGD
+    mask[: int(B), W - int(0.04 * W) :] = cv2.GC_BGD
+    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(0)  # GrabCut starts from OpenCV's global random state: fix it, or the cut depends on call order
+    cv2.grabCut(cv2.cvtColor(img, cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 8, cv2.GC_INIT_WITH_MASK)
+    person = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
+    # The person is one piece: drop stray bits of flag or curtain, fill holes.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(person)
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    person = (labels == largest).astype(np.uint8)
+    holes = 1 - person
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(holes)
+    for label in range(1, count):
+        x, y, bw, bh, _area = stats[label]
+        if x > 0 and y > 0 and x + bw < W and y + bh < H:  # enclosed: a hole, not background
+            person[labels == label] = 1
+    alpha = cv2.GaussianBlur(person.astype(np.float32), (5, 5), 0)
+    cut = _measured_cutout(img, alpha)
+    return dataclasses.replace(cut, roll=find_faces(img)[0].roll_degrees)
 
 
 @cache
@@ -62,6 +135,7 @@ def cutout() -> Cutout:
     mask[:200, 330:] = cv2.GC_BGD
     mask[:, 420:] = cv2.GC_BGD
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(0)  # GrabCut starts from OpenCV's global random state: fix it, or the cut depends on call order
     cv2.grabCut(cv2.cvtColor(img, cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 8, cv2.GC_INIT_WITH_MASK)
     alpha = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 1.0, 0.0).astype(np.float32)
     alpha = cv2.GaussianBlur(alpha, (5, 5), 0)
@@ -74,6 +148,7 @@ def cutout() -> Cutout:
         float(face.points[8, 1]),
         float(face.points[[0, 16, 27, 8], 0].mean()),
         float(face.points[16, 0] - face.points[0, 0]),
+        chin_x=float(face.points[8, 0]),
     )
 
 
@@ -96,6 +171,7 @@ class Shot:
     garment: tuple[int, int, int] | None = None  # a jacket or top over the shoulders, this colour
     shirt: bool = False  # a white shirt showing at the neck, under the garment
     shoulder_tilt: float = 0.0  # degrees the shoulder line slopes (0: level)
+    person: str | None = None  # one of REAL_PEOPLE; None: the astronaut
 
     @classmethod
     def random(cls, seed: int) -> Shot:
@@ -158,10 +234,10 @@ def cv2_blur(array: np.ndarray, sigma: float) -> np.ndarray:
 
 def render(shot: Shot, background: np.ndarray | None = None) -> tuple[Image.Image, np.ndarray]:
     """The photo and its person mask (both at the shot's size)."""
-    c = cutout()
+    c = real_cutout(shot.person) if shot.person else cutout()
     scale = shot.head_ratio * shot.height / (c.chin - c.head_top)
     # Affine map from the cut-out to the photo: scale, roll about the face, then place.
-    angle = math.radians(shot.roll)
+    angle = math.radians(shot.roll - c.roll)
     cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
     target_x = shot.width / 2 + shot.offset_x * shot.width
     target_y = shot.top_margin * shot.height - c.head_top * scale
@@ -179,7 +255,7 @@ def render(shot: Shot, background: np.ndarray | None = None) -> tuple[Image.Imag
     person = cv2.warpAffine(c.rgb, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     alpha = cv2.warpAffine(c.alpha, matrix, size, flags=cv2.INTER_LINEAR, borderValue=0)
     # The cut-out ends at the astronaut's 512th row: the body continues below the frame.
-    bottom = int(matrix[1, 2] + 511 * matrix[1, 1]) - 2
+    bottom = int(matrix[1, 2] + (c.rgb.shape[0] - 1) * matrix[1, 1]) - 2
     if bottom < shot.height:
         alpha[bottom:] = alpha[bottom - 1 : bottom]
     if background is None:
@@ -187,7 +263,7 @@ def render(shot: Shot, background: np.ndarray | None = None) -> tuple[Image.Imag
         background[:] = shot.background
     photo = person.astype(np.float32) * alpha[..., None] + background.astype(np.float32) * (1 - alpha[..., None])
     if shot.garment is not None:
-        chin = matrix @ np.array([c.centre_x, c.chin, 1.0], np.float32)
+        chin = matrix @ np.array([c.chin_x, c.chin, 1.0], np.float32)
         _dress(photo, alpha, background.astype(np.float32), shot, chin, c.jaw_width * scale)
     photo = photo * shot.exposure
     photo[..., 0] += shot.warmth
@@ -223,6 +299,14 @@ def encode(
 
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def good_real(seed: int) -> Sample:
+    """A real person (REAL_PEOPLE in turn) on white, in their own dark suit, framed like `good`."""
+    shot = Shot.random(seed)
+    shot.person, shot.garment, shot.shirt = REAL_PEOPLE[seed % len(REAL_PEOPLE)], None, False
+    image, _alpha = render(shot)
+    return Sample(f"good_real-{shot.person}-{seed}", encode(image, quality=shot.quality), set())
 
 
 def good(seed: int) -> Sample:
@@ -570,8 +654,7 @@ def _hair_extent(alpha: np.ndarray, row: float, cx: float) -> tuple[float, float
 def head_covering(seed):
     """A cap, a beanie or a brimmed hat over the hair, in a range of colours, down to the forehead."""
     rng = np.random.default_rng(seed)
-    shot = Shot.random(seed)
-    image, alpha = render(shot)
+    image, alpha = render(_someone(seed))
     face = _face(image)
     p, span = face.points, face.eye_span
     cx = float(p[[0, 16, 27, 8], 0].mean())
@@ -579,11 +662,12 @@ def head_covering(seed):
     rows = np.where(alpha[:, int(cx - span / 2) : int(cx + span / 2)].mean(axis=1) > 0.3)[0]
     top = float(rows[0]) if len(rows) else brow - 1.5 * span
     left, right = _hair_extent(alpha, brow - 0.4 * span, cx)
-    half = max((right - left) / 2, span) * float(rng.uniform(1.0, 1.12))
+    jaw = float(p[16, 0] - p[0, 0])
+    half = max((right - left) / 2, 0.58 * jaw) * float(rng.uniform(1.0, 1.12))  # hair, or a short-haired head
     half = min(half, cx - 0.09 * image.width, 0.91 * image.width - cx)  # clear of the side bands
     bottom = brow - float(rng.uniform(0.15, 0.6)) * span  # how far down the forehead it comes
     # The hat stays inside the frame, clear of its top band (a head cut by the frame is another code).
-    crown = min((bottom - top) * float(rng.uniform(1.05, 1.45)), bottom - 0.07 * image.height)
+    crown = min(max(bottom - top, 0.9 * span) * float(rng.uniform(1.05, 1.45)), bottom - 0.07 * image.height)
     colour = PALETTE[int(rng.integers(0, len(PALETTE)))]
     mask = Image.new("L", image.size, 0)
     draw = ImageDraw.Draw(mask)
@@ -615,14 +699,16 @@ def head_covering(seed):
 def face_occluded(seed):
     """A face mask or a scarf over the lower face, from the jaw line up to somewhere on the nose."""
     rng = np.random.default_rng(seed)
-    image, _alpha = render(Shot.random(seed))
+    image, _alpha = render(_someone(seed))
     face = _face(image)
     p, span = face.points, face.eye_span
-    upper = float(rng.uniform(0.25, 0.85))  # 0: the mouth's top, 1: the bridge of the nose
+    kind = seed % 3
+    # How high it comes: 0 the mouth's top, 1 the bridge of the nose (a face mask); a scarf wound up
+    # over the mouth and the tip of the nose.
+    upper = float(rng.uniform(0.25, 0.85 if kind in (0, 1) else 0.6))
     top_y = p[51, 1] + upper * (p[28, 1] - p[51, 1])
     mask = Image.new("L", image.size, 0)
     draw = ImageDraw.Draw(mask)
-    kind = seed % 3
     jaw = [(p[i, 0] + (p[i, 0] - p[8, 0]) * 0.06, p[i, 1] + 0.12 * span) for i in range(1, 16)]
     if kind in (0, 1):  # a face mask: the upper edge over the nose, down round the jaw and under the chin
         outline = [(p[1, 0], top_y + 0.15 * span), (p[27, 0], top_y - 0.08 * span), (p[15, 0], top_y + 0.15 * span)]
@@ -640,25 +726,39 @@ def face_occluded(seed):
         for k in (0.35, 0.6):
             y = top_y + k * (p[8, 1] - top_y)
             d.line([(p[3, 0], y), (p[13, 0], y)], fill=tuple(int(c * 0.8) for c in colour), width=2)
-    return Sample(f"face_occluded-{seed}", encode(out), {"face_occluded"}, {"edited", "no_face"})
+    return Sample(f"face_occluded-{seed}", encode(out), {"face_occluded"}, {"edited", "no_face", "too_dark"})
+
+
+def _someone(seed: int, **changes) -> Shot:
+    """A good shot of the astronaut, or for every third seed of a real person (REAL_PEOPLE in turn) in
+    their own suit: the new rules' faults are drawn on more than one face."""
+    shot = _shot(seed, **changes)
+    if seed % 3 == 2:
+        shot.person = REAL_PEOPLE[(seed // 3) % len(REAL_PEOPLE)]
+        shot.shirt = False
+        if "garment" not in changes:
+            shot.garment = None
+    return shot
 
 
 def _with_shoulders(seed: int, **changes) -> Shot:
     """A good shot framed so the shoulders show (chin no lower than 72 % of the height): a fault of the
     shoulders or the clothes cannot be seen, nor judged, where the frame ends at the chin."""
-    shot = _shot(seed, **changes)
-    excess = shot.top_margin + shot.head_ratio - 0.72
+    shot = _someone(seed, **changes)
+    # A short-haired head is mostly face: its shoulders sit lower under the chin than the astronaut's.
+    excess = shot.top_margin + shot.head_ratio - (0.64 if shot.person else 0.72)
     if excess > 0:
         shot.top_margin -= min(excess, shot.top_margin - 0.04)
-        shot.head_ratio = min(shot.head_ratio, 0.72 - shot.top_margin)
+        shot.head_ratio = min(shot.head_ratio, (0.64 if shot.person else 0.72) - shot.top_margin)
     return shot
 
 
 def shoulders_not_level(seed):
     """One shoulder lower than the other: the shoulder line tilted, the head kept level."""
     rng = np.random.default_rng(seed)
-    angle = float(rng.uniform(9, 16)) * (1 if seed % 2 else -1)
-    image, _alpha = render(_with_shoulders(seed, shoulder_tilt=angle))
+    angle = float(rng.uniform(15, 22)) * (1 if seed % 2 else -1)
+    # A real person's suit is drawn over by a plain dark garment whose shoulder line is tilted.
+    image, _alpha = render(_with_shoulders(seed, shoulder_tilt=angle, garment=DARK_CLOTHES[seed % len(DARK_CLOTHES)]))
     return Sample(f"shoulders_not_level-{seed}", encode(image), {"shoulders_not_level"})
 
 
@@ -765,12 +865,15 @@ GENERATORS = {
 EXTRA_GENERATORS = {"edited (pasted region, no metadata)": edited_pasted_region}
 
 
-def dataset(*, goods: int = 60, per_code: int = 20, split: str = "all"):
+def dataset(*, goods: int = 60, real_goods: int = 24, per_code: int = 20, split: str = "all"):
     """Yield samples; split 'tune' = even seeds, 'held_out' = odd seeds."""
     keep = {"all": lambda s: True, "tune": lambda s: s % 2 == 0, "held_out": lambda s: s % 2 == 1}[split]
     for seed in range(goods):
         if keep(seed):
             yield good(seed)
+    for seed in range(real_goods):
+        if keep(seed):
+            yield good_real(seed)
     for make in GENERATORS.values():
         for seed in range(per_code):
             if keep(seed):
