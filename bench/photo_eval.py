@@ -1,6 +1,6 @@
 """Evaluate the photo checker on the generated, labelled set (tests/photoset.py).
 
-    .venv/bin/python bench/photo_eval.py [--goods 80] [--per-code 24]
+    .venv/bin/python bench/photo_eval.py [--goods 80] [--per-code 24] [--real-goods 24]
 
 Prints, for the tuning half (even seeds) and the held-out half (odd seeds), each code's
 precision and recall and the share of good photos flagged, as Markdown tables. Thresholds in
@@ -25,9 +25,9 @@ from reviews.photo_checks import CODES, check_photo  # noqa: E402
 from tests import photoset  # noqa: E402
 
 
-def evaluate(split: str, goods: int, per_code: int) -> str:
+def evaluate(split: str, goods: int, per_code: int, real_goods: int = 24) -> str:
     keep = {"tune": 0, "held_out": 1}[split]
-    samples = list(photoset.dataset(goods=goods, per_code=per_code, split=split))
+    samples = list(photoset.dataset(goods=goods, real_goods=real_goods, per_code=per_code, split=split))
     extra = {
         label: [make(s) for s in range(per_code) if s % 2 == keep] for label, make in photoset.EXTRA_GENERATORS.items()
     }
@@ -82,9 +82,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--goods", type=int, default=80)
     parser.add_argument("--per-code", type=int, default=24)
+    parser.add_argument("--real-goods", type=int, default=24, help="good photos of real people on white")
     args = parser.parse_args()
     for split in ("tune", "held_out"):
-        print(evaluate(split, args.goods, args.per_code))
+        print(evaluate(split, args.goods, args.per_code, args.real_goods))
 
 
 if __name__ == "__main__":

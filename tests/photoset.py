@@ -7,8 +7,11 @@ roll, noise, JPEG quality, output size, mirroring). Each problem code has a gene
 good photo into a bad one. Every image comes from a seed, so the set is reproducible; even seeds
 are for tuning, odd seeds for the held-out report.
 
-Limitation, stated in docs/photo-checks.md: one person only. No second public-domain portrait
-ships in a package available here.
+Every photo wears a dark garment drawn over the shoulders (the seed's rules ask for dark clothes,
+and the shoulders' outline must exist to be judged). Real people: the two Obama photographs of
+`shared/photos/real/` are cut out the same way and re-photographed on white in their own suits
+(`good_real`); the dress and pose generators draw every third fault on them. Limitation, stated
+in docs/photo-checks.md: few people (the astronaut and one real man).
 """
 
 from __future__ import annotations
