@@ -241,9 +241,9 @@ def give_identity_photo(person, data: bytes | None = None):
     return record
 
 
-def make_flagged_application(person, **licence_changes):
-    """An application of `person` whose uploaded photo the checker flagged (background not white):
-    it waits for a reviewer. The licence record has no portrait, so a photo was asked for."""
+def make_flagged_application(person, photo: bytes | None = None, **licence_changes):
+    """An application of `person` whose uploaded photo the checker flagged (by default: background
+    not white): it waits for a reviewer. The licence record has no portrait, so a photo was asked for."""
     from reviews import services
     from tests import photoset
 
@@ -253,7 +253,7 @@ def make_flagged_application(person, **licence_changes):
         user=person, validity_start=LICENCE_DATA["valid_from"], selfie=photoset.good(4).data
     )
     photo = services.photo_upload(
-        user=person, application_id=application.pk, photo=photoset.background_not_white(0).data
+        user=person, application_id=application.pk, photo=photo or photoset.background_not_white(0).data
     )
     services.photo_check_run(photo_id=photo.pk)
     application.refresh_from_db()

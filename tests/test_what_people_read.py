@@ -94,6 +94,31 @@ def test_the_review_case_shows_labels_and_measurements_in_words(settings, tmp_pa
     assert ">背景不是白色<" in queue and ">background_not_white<" not in queue
 
 
+@pytest.mark.parametrize(
+    "code, zh_label, en_label, zh_measure, en_measure",
+    [
+        ("head_covering", "戴帽或头饰", "Hat or headwear", "头顶细节纹理", "fine detail on top of the head"),
+        ("hands_visible", "画面中有手", "Hand in the picture", "脸旁肤色面积", "skin beside the face"),
+        ("light_clothing", "浅色衣服", "Light clothes", "衣服亮度", "clothes lightness"),
+    ],
+)
+def test_the_review_case_shows_the_dress_and_pose_codes_as_hints(
+    settings, tmp_path, reviewer, code, zh_label, en_label, zh_measure, en_measure
+):
+    from tests import photoset
+
+    settings.MEDIA_ROOT = tmp_path
+    application = make_flagged_application(make_person(name="李四"), photo=photoset.GENERATORS[code](4).data)
+    client = Client()
+    client.force_login(reviewer)
+    zh = _page(client, f"/staff/review/{application.pk}/")
+    en = _page(client, f"/staff/review/{application.pk}/", "en")
+    assert zh_label in zh and re.search(zh_measure + r"[^<]* [\d.]+，(至少|至多) [\d.]+", zh), visible(zh)
+    assert en_label in en and re.search(en_measure + r"[^<]* [\d.]+, at (least|most) [\d.]+", en), visible(en)
+    assert "仅供参考，并非定论" in zh and "a hint, not a certainty" in en
+    assert code not in visible(zh) and "crown_" not in visible(en) and "None" not in visible(en)
+
+
 def test_verification_log_and_verify_page_read_as_words_in_beijing_time(police_member):
     from licences import services, tokens
 
