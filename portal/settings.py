@@ -313,6 +313,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@elicence.example")
 FACE_VERIFIER = env_str("FACE_VERIFIER", "local")
 FACE_VERIFIER_URL = env_str("FACE_VERIFIER_URL")
 REVIEW_WAITING_WORKING_DAYS = env_int("REVIEW_WAITING_WORKING_DAYS", 1)
+# Auto-approval claims and writes due applications in batches of this many (one transaction each).
+APPROVAL_BATCH_SIZE = env_int("APPROVAL_BATCH_SIZE", 1000)
 # Rejected ID photos are deleted this many days after the decision (security.md); the row stays.
 PHOTO_RETENTION_DAYS = env_int("PHOTO_RETENTION_DAYS", 30)
 

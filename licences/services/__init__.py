@@ -1,6 +1,7 @@
 """Licence services (L1–L7): the only place where licences, e-licences, shares and verifications change."""
 
 from licences.services.elicences import (
+    ISSUED_MESSAGE,
     QRIssue,
     elicence_invalidate,
     elicence_issue,
@@ -17,6 +18,7 @@ from licences.services.verification import (
 )
 
 __all__ = [
+    "ISSUED_MESSAGE",
     "SHARE_MAX_DAYS",
     "QRIssue",
     "VerificationOutcome",

@@ -23,6 +23,9 @@ def holder_notify(holder: User, text: str) -> None:
         message_send(recipient=holder.phone, user=holder, text=text)
 
 
+ISSUED_MESSAGE = gettext_noop("[E-licence] Your electronic driving licence was issued. Open the portal to show it.")
+
+
 # --- L3: e-licences ---------------------------------------------------------------------------------
 MESSAGES_ON_INVALID = {
     InvalidReason.LICENCE_CHANGED: gettext_noop(
@@ -70,9 +73,7 @@ def elicence_issue(*, licence: Licence, holder: User, actor=None, ip: str | None
         with transaction.atomic():
             elicence = ELicence.objects.create(licence=licence, holder=holder, licence_version=licence.version)
             audit_record(actor=actor, action="elicence.issued", obj=elicence, data={"version": licence.version}, ip=ip)
-            holder_notify(
-                holder, _("[E-licence] Your electronic driving licence was issued. Open the portal to show it.")
-            )
+            holder_notify(holder, _(ISSUED_MESSAGE))
     except IntegrityError:
         raise DomainError(
             "elicence_already_active", _("An e-licence is already active for this licence."), status=409

@@ -1,8 +1,12 @@
+import logging
+
 from celery import shared_task
 
 from portal import ratelimit
 from portal.accounts import services
 from portal.accounts.messaging import message_deliver
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -14,3 +18,15 @@ def deliver_message(message_id: str) -> bool:
 def purge_expired() -> dict:
     """Hourly housekeeping: spent one-time codes and old rate-limit windows."""
     return {"codes": services.one_time_codes_purge(), "rate_counters": ratelimit.purge_expired()}
+
+
+@shared_task(acks_late=True)
+def deliver_messages(message_ids: list[str]) -> int:
+    """A batch's messages (auto-approval), one task for the lot; each is sent at most once."""
+    sent = 0
+    for message_id in message_ids:
+        try:
+            sent += message_deliver(message_id=message_id)
+        except Exception:  # one gateway failure must not hold back the others; it is marked FAILED
+            log.exception("message %s not delivered", message_id)
+    return sent

@@ -1,46 +1,70 @@
-"""Auto-approval (R3): one pass over the due applications, exactly once with any number of workers."""
+"""Auto-approval (R3): one pass over the due applications, exactly once with any number of workers.
+
+Set-based: a batch of due applications is claimed with one statement, re-checked with a few set
+queries, and approved with bulk inserts (e-licences, timeline, audit, SMS outbox) and one guarded
+UPDATE, in one transaction per batch. A row that no longer qualifies is rejected alone; a batch that
+fails is handed back whole for the next pass.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.utils import timezone
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from licences.models import ELicenceState, Licence, LicenceStatus
-from licences.services import elicence_issue, licence_set_portrait
+from licences.models import ELicence, ELicenceState, Licence, LicenceStatus
+from licences.services import ISSUED_MESSAGE, elicence_issue, licence_set_portrait
 from portal.accounts.audit import audit_record
-from reviews.models import Application, ApplicationStatus, PhotoStatus
-from reviews.services.timeline import due_at_from, timeline_record
+from portal.accounts.models import AuditEntry, OutboundMessage
+from portal.queue import enqueue_on_commit
+from reviews.models import Application, ApplicationStatus, Photo, PhotoStatus, TimelineEntry
+from reviews.services.timeline import due_at_from, timeline_record, timeline_sms_text
 
 log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=10)
+USABLE_PHOTO = [PhotoStatus.PASSED, PhotoStatus.APPROVED]
 
 
-def _approval_blocker(application: Application) -> str | None:
+class BatchConflict(Exception):
+    """Some claimed rows were no longer this worker's when the batch was written: roll it back."""
+
+
+def _blocker(application: Application, *, has_active: bool, has_photo: bool) -> str | None:
     """Why a due application may no longer be approved (a reason code), or None."""
-    licence = Licence.objects.filter(pk=application.licence_id).first()
+    licence = application.licence
     if licence is None or licence.number_hash != application.applicant.id_number_hash:
         return "no_licence_record"
     if licence.version != application.licence_version or licence.valid_from != application.validity_start:
         return "licence_changed"
-    if licence.status != LicenceStatus.NORMAL:
+    if licence.status != LicenceStatus.NORMAL or licence.is_overdue:
         return "licence_not_eligible"
     if not application.face_verified:
         return "face_verification_failed"
-    if licence.elicences.filter(state=ELicenceState.VALID).exists():
+    if has_active:
         return "elicence_already_active"
-    if (
-        not licence.has_portrait
-        and not application.photos.filter(status__in=[PhotoStatus.PASSED, PhotoStatus.APPROVED]).exists()
-    ):
+    if not licence.has_portrait and not has_photo:
         return "photo_required"
     return None
 
 
+def _approval_blocker(application: Application) -> str | None:
+    licence = Licence.objects.filter(pk=application.licence_id).first()
+    application.licence = licence
+    return _blocker(
+        application,
+        has_active=bool(licence) and licence.elicences.filter(state=ELicenceState.VALID).exists(),
+        has_photo=application.photos.filter(status__in=USABLE_PHOTO).exists(),
+    )
+
+
 def _application_approve_claimed(application_id) -> str:
-    """Claimed by this worker: approve or reject it, inside one transaction."""
+    """One claimed application, on its own (a portrait to copy from its photo): approve or reject it."""
     application = Application.objects.select_related("applicant", "licence").get(pk=application_id)
     with transaction.atomic():
         reason = _approval_blocker(application)
@@ -52,7 +76,7 @@ def _application_approve_claimed(application_id) -> str:
             timeline_record(application, ApplicationStatus.REJECTED, "rejected", reason=reason)
             audit_record(actor=None, action="application.rejected", obj=application, data={"reason": reason})
             return "rejected"
-        photo = application.photos.filter(status__in=[PhotoStatus.PASSED, PhotoStatus.APPROVED]).first()
+        photo = application.photos.filter(status__in=USABLE_PHOTO).first()
         if photo is not None and not application.licence.has_portrait:
             with photo.image.open("rb") as fh:
                 licence_set_portrait(actor="auto-approval", number=application.licence.number, portrait=fh.read())
@@ -65,39 +89,225 @@ def _application_approve_claimed(application_id) -> str:
     return "approved"
 
 
-def applications_approve_due(*, as_of: datetime | None = None) -> dict:
+# --- claiming -----------------------------------------------------------------------------------------
+def _claim_batch(as_of: datetime, size: int, skip: set) -> list:
+    """Claim up to `size` due applications with one statement (submitted → approving); their ids.
+
+    PostgreSQL: the inner SELECT locks with SKIP LOCKED, so concurrent passes take different rows.
+    SQLite serialises writers; the outer `status = submitted` keeps the claim conditional anyway."""
+    due = (
+        Application.objects.filter(status=ApplicationStatus.SUBMITTED, due_at__lte=as_of, calendar_unknown=False)
+        .exclude(pk__in=skip)
+        .order_by("due_at")
+        .values("pk")[:size]
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True)
+    table = connection.ops.quote_name(Application._meta.db_table)
+    claimed_at = Application._meta.get_field("claimed_at").get_db_prep_value(timezone.now(), connection)
+    # Only the quoted table name and the ORM-compiled subquery are formatted in; values are parameters.
+    sql = f"UPDATE {table} SET status = %s, claimed_at = %s WHERE status = %s AND id IN ({{inner_sql}}) RETURNING id"  # noqa: S608
+    with transaction.atomic(), connection.cursor() as cursor:  # FOR UPDATE compiles only inside one
+        inner_sql, inner_params = due.query.sql_with_params()
+        cursor.execute(
+            sql.format(inner_sql=inner_sql),
+            [ApplicationStatus.APPROVING, claimed_at, ApplicationStatus.SUBMITTED, *inner_params],
+        )
+        rows = cursor.fetchall()
+    pk = Application._meta.pk
+    return [pk.to_python(row[0]) for row in rows]
+
+
+def _hand_back(ids) -> None:
+    Application.objects.filter(pk__in=ids, status=ApplicationStatus.APPROVING).update(
+        status=ApplicationStatus.SUBMITTED
+    )
+
+
+# --- one batch ------------------------------------------------------------------------------------------
+def _approve_batch(ids: list) -> tuple[dict, list]:
+    """Approve or reject a claimed batch in one transaction. Returns the counts, and the ids that need
+    the one-by-one path (a portrait to copy from the photo's file)."""
+    counts = {"approved": 0, "rejected": 0}
+    applications = list(
+        Application.objects.filter(pk__in=ids, status=ApplicationStatus.APPROVING)
+        .select_related("applicant", "licence")
+        .only(  # what the re-check and the writes read: no encrypted ID or licence number is decrypted
+            "licence_version",
+            "validity_start",
+            "face_verified",
+            "applicant__id",
+            "applicant__id_number_hash",
+            "applicant__phone",
+            "licence__id",
+            "licence__number_hash",
+            "licence__version",
+            "licence__valid_from",
+            "licence__valid_until",
+            "licence__status",
+            "licence__portrait",
+        )
+    )
+    licence_ids = {a.licence_id for a in applications if a.licence_id}
+    active = set(
+        ELicence.objects.filter(licence_id__in=licence_ids, state=ELicenceState.VALID).values_list(
+            "licence_id", flat=True
+        )
+    )
+    bare = [a.pk for a in applications if a.licence is not None and not a.licence.has_portrait]
+    with_photo = (
+        set(
+            Photo.objects.filter(application_id__in=bare, status__in=USABLE_PHOTO).values_list(
+                "application_id", flat=True
+            )
+        )
+        if bare
+        else set()
+    )
+    approve, rejected, one_by_one, taken = [], defaultdict(list), [], set()
+    for application in applications:
+        reason = _blocker(
+            application,
+            has_active=application.licence_id in active or application.licence_id in taken,
+            has_photo=application.pk in with_photo,
+        )
+        if reason:
+            rejected[reason].append(application)
+        elif not application.licence.has_portrait:
+            one_by_one.append(application.pk)
+        else:
+            approve.append(application)
+            taken.add(application.licence_id)
+
+    now = timezone.now()
+    with transaction.atomic():
+        elicences = [
+            ELicence(licence=a.licence, holder=a.applicant, licence_version=a.licence.version, issued_at=now)
+            for a in approve
+        ]
+        ELicence.objects.bulk_create(elicences)
+        if approve:
+            updated = Application.objects.filter(
+                pk__in=[a.pk for a in approve], status=ApplicationStatus.APPROVING
+            ).update(
+                status=ApplicationStatus.APPROVED,
+                decided_at=now,
+                # The licence's one valid e-licence, just inserted (a unique constraint keeps it one).
+                elicence=Subquery(
+                    ELicence.objects.filter(licence_id=OuterRef("licence_id"), state=ELicenceState.VALID).values("pk")[
+                        :1
+                    ]
+                ),
+            )
+            if updated != len(approve):
+                raise BatchConflict(f"{len(approve) - updated} claimed rows were taken back")
+        timeline = [
+            TimelineEntry(application=a, status=ApplicationStatus.APPROVED, note_key="ready", at=now) for a in approve
+        ]
+        audit = [
+            entry
+            for a, e in zip(approve, elicences, strict=True)
+            for entry in (
+                AuditEntry(
+                    at=now,
+                    actor_label="auto-approval",
+                    action="elicence.issued",
+                    object_type=ELicence._meta.label_lower,
+                    object_id=str(e.pk),
+                    data={"version": e.licence_version},
+                ),
+                AuditEntry(
+                    at=now,
+                    actor_label="anonymous",
+                    action="application.approved",
+                    object_type=Application._meta.label_lower,
+                    object_id=str(a.pk),
+                    data={"elicence": str(e.pk)},
+                ),
+            )
+        ]
+        with translation.override(settings.LANGUAGE_CODE):  # SMS in the portal's language
+            issued_text = _(ISSUED_MESSAGE)
+        messages = [
+            OutboundMessage(recipient=a.applicant.phone, user=a.applicant, text=issued_text)
+            for a in approve
+            if a.applicant.phone
+        ]
+        for reason, group in rejected.items():
+            updated = Application.objects.filter(
+                pk__in=[a.pk for a in group], status=ApplicationStatus.APPROVING
+            ).update(status=ApplicationStatus.REJECTED, reason=reason, decided_at=now)
+            if updated != len(group):
+                raise BatchConflict(f"{len(group) - updated} claimed rows were taken back")
+            for a in group:
+                entry = TimelineEntry(
+                    application=a,
+                    status=ApplicationStatus.REJECTED,
+                    note_key="rejected",
+                    note_args={"reason": reason},
+                    at=now,
+                )
+                timeline.append(entry)
+                if a.applicant.phone:
+                    messages.append(
+                        OutboundMessage(recipient=a.applicant.phone, user=a.applicant, text=timeline_sms_text(entry))
+                    )
+                audit.append(
+                    AuditEntry(
+                        at=now,
+                        actor_label="anonymous",
+                        action="application.rejected",
+                        object_type=Application._meta.label_lower,
+                        object_id=str(a.pk),
+                        data={"reason": reason},
+                    )
+                )
+        TimelineEntry.objects.bulk_create(timeline)
+        AuditEntry.objects.bulk_create(audit)
+        OutboundMessage.objects.bulk_create(messages)
+        if messages:
+            enqueue_on_commit("portal.accounts.tasks.deliver_messages", [str(m.pk) for m in messages])
+    counts["approved"] = len(approve)
+    counts["rejected"] = sum(len(group) for group in rejected.values())
+    return counts, one_by_one
+
+
+def applications_approve_due(*, as_of: datetime | None = None, batch_size: int | None = None) -> dict:
     """One auto-approval pass (the beat task and `approve_due` both call this).
 
-    Exactly once with any number of workers: each application is claimed by a conditional
-    UPDATE (submitted → approving); a claim that updates no row belongs to another worker.
-    A claim left behind by a crashed worker is released after STALE_CLAIM.
+    Exactly once with any number of workers: each batch is claimed by one conditional UPDATE
+    (submitted → approving); rows another worker claimed are not returned to this one. A claim left
+    behind by a crashed worker is released after STALE_CLAIM.
     """
     as_of = as_of or timezone.now()
-    counts = {"approved": 0, "rejected": 0, "claimed_elsewhere": 0, "released": 0, "failed": 0}
+    batch_size = batch_size or settings.APPROVAL_BATCH_SIZE
+    counts = {"approved": 0, "rejected": 0, "claimed_elsewhere": 0, "released": 0, "failed": 0, "batches": 0}
     counts["rescheduled"] = applications_reschedule_unknown()
     counts["released"] = Application.objects.filter(
         status=ApplicationStatus.APPROVING, claimed_at__lt=timezone.now() - STALE_CLAIM
     ).update(status=ApplicationStatus.SUBMITTED)
-    due = (
-        Application.objects.filter(status=ApplicationStatus.SUBMITTED, due_at__lte=as_of, calendar_unknown=False)
-        .order_by("due_at")
-        .values_list("pk", flat=True)
-    )
-    for application_id in list(due):
-        if not Application.objects.filter(pk=application_id, status=ApplicationStatus.SUBMITTED).update(
-            status=ApplicationStatus.APPROVING, claimed_at=timezone.now()
-        ):
-            counts["claimed_elsewhere"] += 1
-            continue
+    failed: set = set()
+    while ids := _claim_batch(as_of, batch_size, failed):
+        counts["batches"] += 1
         try:
-            counts[_application_approve_claimed(application_id)] += 1
+            done, one_by_one = _approve_batch(ids)
         except Exception:
-            # Never lose an application: hand it back for the next pass and say so in the log.
-            log.exception("auto-approval failed for application %s", application_id)
-            Application.objects.filter(pk=application_id, status=ApplicationStatus.APPROVING).update(
-                status=ApplicationStatus.SUBMITTED
-            )
-            counts["failed"] += 1
+            # Never lose an application: hand the batch back for the next pass and say so in the log.
+            log.exception("auto-approval batch of %d failed; handed back", len(ids))
+            _hand_back(ids)
+            failed.update(ids)
+            counts["failed"] += len(ids)
+            continue
+        counts["approved"] += done["approved"]
+        counts["rejected"] += done["rejected"]
+        for application_id in one_by_one:
+            try:
+                counts[_application_approve_claimed(application_id)] += 1
+            except Exception:
+                log.exception("auto-approval failed for application %s", application_id)
+                _hand_back([application_id])
+                failed.add(application_id)
+                counts["failed"] += 1
     return counts
 
 
@@ -105,7 +315,7 @@ def applications_reschedule_unknown() -> int:
     """Give a due time to applications flagged for an unknown calendar year, once staff entered it."""
     rescheduled = 0
     for application in Application.objects.filter(status=ApplicationStatus.SUBMITTED, calendar_unknown=True):
-        photo = application.photos.filter(status__in=[PhotoStatus.PASSED, PhotoStatus.APPROVED]).first()
+        photo = application.photos.filter(status__in=USABLE_PHOTO).first()
         due_at, unknown = due_at_from(photo.uploaded_at if photo else application.submitted_at)
         if not unknown:
             rescheduled += Application.objects.filter(pk=application.pk, calendar_unknown=True).update(

@@ -19,10 +19,15 @@ def timeline_record(application: Application, status: str, note: str = "", *, no
     entry = TimelineEntry.objects.create(application=application, status=status, note_key=note, note_args=args)
     applicant = application.applicant
     if notify and applicant.phone:
-        with translation.override(settings.LANGUAGE_CODE):  # SMS in the portal's language
-            label = ApplicationStatus(status).label
-            text = _("[E-licence] Your application: %(status)s.") % {"status": label}
-            message_send(recipient=applicant.phone, user=applicant, text=f"{text} {entry.note_text}".strip())
+        message_send(recipient=applicant.phone, user=applicant, text=timeline_sms_text(entry))
+
+
+def timeline_sms_text(entry: TimelineEntry) -> str:
+    """The SMS that tells the applicant of a timeline entry, in the portal's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        label = ApplicationStatus(entry.status).label
+        text = _("[E-licence] Your application: %(status)s.") % {"status": label}
+        return f"{text} {entry.note_text}".strip()
 
 
 def due_at_from(start: datetime) -> tuple[datetime | None, bool]:

@@ -13,7 +13,7 @@ from licences.models import ELicence
 from licences.services import licence_set_portrait
 from portal.accounts import sms
 from reviews import calendar
-from reviews.models import Application, Photo, WorkingDayOverride
+from reviews.models import Application, Photo, TimelineEntry, WorkingDayOverride
 from reviews.services import applications_approve_due, photo_check_run
 from tests import photoset
 
@@ -168,6 +168,42 @@ def test_recheck_rejects_when_the_record_changed(api):
     make_licence(person, status="revoked")
     result = applications_approve_due(as_of=timezone.now() + timedelta(days=10))
     assert result["rejected"] == 1 and Application.objects.get().reason == "licence_not_eligible"
+
+
+def test_one_changed_licence_is_rejected_alone_and_its_batch_approved(api):
+    people = [holder()[0] for _ in range(4)]
+    ids = [submit(api, person).json()["id"] for person in people]
+    make_licence(people[1], valid_from=date(2023, 1, 1))  # changed after the application (a new validity)
+    result = applications_approve_due(as_of=timezone.now() + timedelta(days=10), batch_size=10)
+    assert result["batches"] == 1 and result["approved"] == 3 and result["rejected"] == 1, result
+    statuses = {str(a.pk): (a.status, a.reason) for a in Application.objects.all()}
+    assert statuses[ids[1]] == ("rejected", "licence_changed")
+    assert [statuses[i][0] for i in (ids[0], ids[2], ids[3])] == ["approved"] * 3
+    rejected = Application.objects.get(pk=ids[1])
+    assert [t.note_key for t in rejected.timeline.all()] == ["", "rejected"]  # submitted, then the reason
+    assert ELicence.objects.count() == 3
+
+
+def test_a_failing_batch_is_handed_back_whole_and_the_next_pass_approves_it(api, monkeypatch):
+    from portal.accounts.models import AuditEntry
+
+    people = [holder()[0] for _ in range(3)]
+    for person in people:
+        submit(api, person)
+    later = timezone.now() + timedelta(days=10)
+    real_bulk_create = AuditEntry.objects.bulk_create
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(AuditEntry.objects, "bulk_create", broken)
+    result = applications_approve_due(as_of=later)
+    assert result["failed"] == 3 and result["approved"] == 0, result
+    assert set(Application.objects.values_list("status", flat=True)) == {"submitted"}  # handed back
+    assert ELicence.objects.count() == 0 and not TimelineEntry.objects.filter(status="approved").exists()
+    monkeypatch.setattr(AuditEntry.objects, "bulk_create", real_bulk_create)
+    assert applications_approve_due(as_of=later)["approved"] == 3
+    assert ELicence.objects.count() == 3
 
 
 def test_unknown_calendar_year_is_flagged_not_approved(api, monkeypatch):
