@@ -182,7 +182,9 @@ def _approve_batch(ids: list) -> tuple[dict, list]:
     now = timezone.now()
     with transaction.atomic():
         elicences = [
-            ELicence(licence=a.licence, holder=a.applicant, licence_version=a.licence.version, issued_at=now)
+            ELicence(
+                licence_id=a.licence_id, holder_id=a.applicant_id, licence_version=a.licence.version, issued_at=now
+            )
             for a in approve
         ]
         ELicence.objects.bulk_create(elicences)
@@ -202,7 +204,8 @@ def _approve_batch(ids: list) -> tuple[dict, list]:
             if updated != len(approve):
                 raise BatchConflict(f"{len(approve) - updated} claimed rows were taken back")
         timeline = [
-            TimelineEntry(application=a, status=ApplicationStatus.APPROVED, note_key="ready", at=now) for a in approve
+            TimelineEntry(application_id=a.pk, status=ApplicationStatus.APPROVED, note_key="ready", at=now)
+            for a in approve
         ]
         audit = [
             entry
@@ -229,7 +232,7 @@ def _approve_batch(ids: list) -> tuple[dict, list]:
         with translation.override(settings.LANGUAGE_CODE):  # SMS in the portal's language
             issued_text = _(ISSUED_MESSAGE)
         messages = [
-            OutboundMessage(recipient=a.applicant.phone, user=a.applicant, text=issued_text)
+            OutboundMessage(recipient=a.applicant.phone, user_id=a.applicant_id, text=issued_text)
             for a in approve
             if a.applicant.phone
         ]
