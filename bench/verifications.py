@@ -1,13 +1,22 @@
-"""Verifications per second from one web process (gunicorn, PostgreSQL), next to a trivial DRF endpoint.
+"""Verifications per second from one web process (gunicorn, PostgreSQL), next to their floors.
 
     .venv/bin/python bench/verifications.py [--seconds 10] [--connections 8]
 
-Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and `wrk` (Debian package). Creates the
-database `elicence_bench` afresh, starts `gunicorn -w 1` on 127.0.0.1:8765 with production
-settings (DEBUG=0), and measures in one run: GET /api/v1/health (the trivial endpoint), then
-POST /api/v1/verifications anonymously and as a police member. Every verification writes its
-Verification row, an audit entry and a rate-limit counter update, as in production. wrk, gunicorn
-and PostgreSQL share this machine's cores: the figures are for the whole box, not the process alone.
+Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and `wrk` (Debian package); Redis on
+127.0.0.1:6379 is used as the shared cache (rate limits) when it answers, as in production.
+Creates the database `elicence_bench` afresh, starts `gunicorn -w 1` on a free port of 127.0.0.1
+with production settings (DEBUG=0), and measures in one run:
+- the trivial endpoint: GET /api/v1/health (no database);
+- the floor: POST /api/v1/bench/floor, one indexed read of an e-licence with its licence and one
+  durable insert of a verification row, through the same middleware and DRF stack (mounted only
+  with BENCH_FLOOR=1);
+- POST /api/v1/verifications anonymously and as a police member (token decoded without the
+  database, one read, the verification row inserted as its own audit record, the rate limit
+  counted, the receipt signed);
+- the e-licence display path: GET /api/v1/elicence/qr as the holder, next to its floor
+  GET /api/v1/bench/floor (one read, one short-code insert).
+wrk, gunicorn and PostgreSQL share this machine's cores: the figures are for the whole box. The last
+two lines are `anonymous verification / floor: P %` and `anonymous verification / trivial: P %`.
 """
 
 import argparse
@@ -15,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -24,7 +34,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-PORT = 8765
 DB = "elicence_bench"
 
 SETUP = r"""
@@ -36,18 +45,63 @@ citizen = make_person(name="张三")
 elicence = make_elicence(citizen)
 police = make_person(name="李警官", organisation=make_organisation("police"))
 token = elicence_qr_issue(elicence=elicence).token
-print(json.dumps({"token": token, "police": Token.objects.create(user=police).key}))
+print(json.dumps({"token": token, "police": Token.objects.create(user=police).key,
+                  "holder": Token.objects.create(user=citizen).key, "elicence": str(elicence.pk)}))
 """
+
+
+PROFILE = r"""
+import cProfile, json, pstats, time
+from django.test import Client
+from licences.models import ELicence
+from licences.services import elicence_qr_issue
+elicence = ELicence.objects.first()
+body = json.dumps({"token": elicence_qr_issue(elicence=elicence).token})
+client = Client()
+for label, path, data in (("verification", "/api/v1/verifications", body),
+                          ("floor", "/api/v1/bench/floor", json.dumps({"elicence": str(elicence.pk)}))):
+    for _ in range(20):
+        client.post(path, data, content_type="application/json")
+    started = time.perf_counter()
+    for _ in range(300):
+        response = client.post(path, data, content_type="application/json")
+    print(f"{label}: {(time.perf_counter() - started) / 300 * 1000:.2f} ms each, status {response.status_code}")
+profile = cProfile.Profile()
+profile.enable()
+for _ in range(300):
+    client.post("/api/v1/verifications", body, content_type="application/json")
+profile.disable()
+pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+PORT = free_port()
+
+
+def redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def run(cmd, env, **kw):
     return subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True, **kw)
 
 
-def wrk(path: str, seconds: int, connections: int, script: str | None = None) -> dict:
+def wrk(path: str, seconds: int, connections: int, script: str | None = None, headers: dict | None = None) -> dict:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         cmd += ["-s", script]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run([*cmd, f"http://127.0.0.1:{PORT}{path}"], check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"50%\s+([\d.]+\w+)", out).group(1)
@@ -72,6 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--profile", action="store_true", help="profile verifications in-process instead")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -94,8 +149,17 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "CELERY_TASK_ALWAYS_EAGER": "1",
         "SMS_BACKEND": "locmem",
+        "BENCH_FLOOR": "1",
     }
+    if redis_up():  # the shared cache of production: rate limits count there
+        env["CACHE_URL"] = "redis://127.0.0.1:6379/13"
     run([PY, "manage.py", "migrate", "--noinput"], env)
+    if args.profile:  # where a verification's time goes, in-process (Django's test client), no server
+        env["ALLOWED_HOSTS"] = "testserver"
+        run([PY, "manage.py", "shell", "-c", SETUP], env)
+        print(subprocess.run([PY, "manage.py", "shell", "-c", PROFILE], cwd=ROOT, env=env, text=True,
+                             capture_output=True, check=True).stdout)  # fmt: skip
+        return
     server = subprocess.Popen(
         [PY, "-m", "gunicorn", "portal.wsgi", "-w", "1", "-b", f"127.0.0.1:{PORT}", "--log-level", "warning"],
         cwd=ROOT,
@@ -110,6 +174,9 @@ def main() -> None:
                 time.sleep(0.2)
         health = wrk("/api/v1/health", args.seconds, args.connections)
         secrets = json.loads(run([PY, "manage.py", "shell", "-c", SETUP], env).stdout.strip().splitlines()[-1])
+        floor = wrk(
+            "/api/v1/bench/floor", args.seconds, args.connections, post_script({"elicence": secrets["elicence"]}, {})
+        )
         anonymous = wrk(
             "/api/v1/verifications", args.seconds, args.connections, post_script({"token": secrets["token"]}, {})
         )
@@ -121,19 +188,38 @@ def main() -> None:
                 {"token": secrets["token"], "purpose": "bench"}, {"Authorization": f"Token {secrets['police']}"}
             ),
         )
+        qr_floor = wrk(f"/api/v1/bench/floor?elicence={secrets['elicence']}", args.seconds, args.connections)
+        qr = wrk(
+            "/api/v1/elicence/qr",
+            args.seconds,
+            args.connections,
+            headers={"Authorization": f"Token {secrets['holder']}"},
+        )
     finally:
         server.terminate()
         server.wait(timeout=20)
-    print(f"one gunicorn worker, PostgreSQL, wrk -t2 -c{args.connections} -d{args.seconds}s, {os.cpu_count()} cores")
-    for label, result in (
+    cache = "Redis cache (rate limits)" if "CACHE_URL" in env else "no shared cache (rate limits in PostgreSQL)"
+    print(
+        f"one gunicorn worker, PostgreSQL, {cache}, wrk -t2 -c{args.connections} -d{args.seconds}s, "
+        f"{os.cpu_count()} cores"
+    )
+    rows = (
         ("GET /api/v1/health (trivial DRF)", health),
+        ("POST /api/v1/bench/floor (1 read, 1 insert)", floor),
         ("POST /api/v1/verifications anonymous", anonymous),
         ("POST /api/v1/verifications police", police),
-    ):
+        ("GET /api/v1/bench/floor (QR floor)", qr_floor),
+        ("GET /api/v1/elicence/qr (holder)", qr),
+    )
+    for label, result in rows:
         print(
-            f"{label:<40} {result['rps']:8.1f} req/s   p50 {result['p50']:>8}   p99 {result['p99']:>8}   "
+            f"{label:<46} {result['rps']:8.1f} req/s   p50 {result['p50']:>8}   p99 {result['p99']:>8}   "
             f"non-2xx {result['errors']}"
         )
+    print(f"police / anonymous verification: {police['rps'] / anonymous['rps'] * 100:.0f} %")
+    print(f"QR issue / its floor: {qr['rps'] / qr_floor['rps'] * 100:.0f} %")
+    print(f"anonymous verification / floor: {anonymous['rps'] / floor['rps'] * 100:.0f} %")
+    print(f"anonymous verification / trivial: {anonymous['rps'] / health['rps'] * 100:.0f} %")
 
 
 if __name__ == "__main__":

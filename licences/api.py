@@ -221,3 +221,38 @@ class AuthorityIdentityPhotoView(APIView):
             actor=request.user, id_number=str(request.data.get("id_number", "")), photo=photo, ip=client_ip(request)
         )
         return Response(IdentityPhotoOut({"id_number_masked": record.id_number_masked, "created": created}).data)
+
+
+class BenchFloorView(APIView):
+    """The floor of bench/verifications.py, mounted only when BENCH_FLOOR is set (never in production):
+    one indexed read and one durable insert through the same stack as the real endpoints. POST: read
+    an e-licence with its licence, insert a verification row (a verification's least work); GET:
+    read the e-licence, insert a short code (a QR issue's least work)."""
+
+    permission_classes = [AllowAny]
+
+    def _elicence(self, request):
+        return selectors.elicence_by_id(request.data.get("elicence") or request.query_params.get("elicence"))
+
+    @extend_schema(exclude=True)
+    def post(self, request):
+        from licences.models import Verification
+
+        elicence = self._elicence(request)
+        verification = Verification.objects.create(elicence=elicence, method="qr", valid=elicence is not None)
+        return Response({"id": str(verification.pk), "valid": verification.valid})
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        import secrets
+
+        from django.utils import timezone
+
+        from licences.models import QRCode
+
+        elicence = self._elicence(request)
+        code = QRCode.objects.create(
+            code=secrets.token_hex(6), elicence=elicence, licence_version=elicence.licence_version,
+            expires_at=timezone.now(),
+        )  # fmt: skip
+        return Response({"code": code.code})

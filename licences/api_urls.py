@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from licences import api
@@ -19,3 +20,5 @@ urlpatterns = [
     path("authority/licences/portrait", api.AuthorityPortraitView.as_view(), name="api-authority-portrait"),
     path("authority/identity-photos", api.AuthorityIdentityPhotoView.as_view(), name="api-authority-identity-photos"),
 ]
+if settings.BENCH_FLOOR:  # bench/verifications.py's floor; never set in production
+    urlpatterns.append(path("bench/floor", api.BenchFloorView.as_view(), name="api-bench-floor"))

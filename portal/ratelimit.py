@@ -1,10 +1,13 @@
-"""Fixed-window rate limits on an atomic counter in the database.
+"""Fixed-window rate limits on an atomic, shared counter.
 
 DRF throttling is not a security control (concurrent requests slip through). Here the counter is
-incremented by one conditional UPDATE (`count < limit`), which is atomic on SQLite and PostgreSQL
-and shared by every web process; 0 rows updated means the limit is reached.
+either in the shared cache (RATE_LIMIT_STORE=cache, Redis in production: one atomic INCR on a key
+that expires with its window) or in the database (the default without a shared cache): one
+conditional UPDATE (`count < limit`), atomic on SQLite and PostgreSQL; 0 rows updated means the
+limit is reached. Both are shared by every web process.
 """
 
+import functools
 import ipaddress
 import time
 
@@ -24,6 +27,10 @@ def hit(scope: str, identifier: str) -> None:
     window = int(time.time()) // period * period
     # Hashed so that no phone or ID number is stored in the counter table.
     key = f"{scope}:{lookup_hash(identifier, purpose='ratelimit')[:48]}"
+    if settings.RATE_LIMIT_STORE == "cache":
+        if _cache_hit(f"rate:{key}:{window}", limit, period):
+            return
+        _refuse(window, period)
     if RateCounter.objects.filter(key=key, window=window, count__lt=limit).update(count=F("count") + 1):
         return
     try:
@@ -34,6 +41,36 @@ def hit(scope: str, identifier: str) -> None:
         pass  # the row exists: either a concurrent first hit (retry once) or the limit is reached
     if RateCounter.objects.filter(key=key, window=window, count__lt=limit).update(count=F("count") + 1):
         return
+    _refuse(window, period)
+
+
+@functools.lru_cache(maxsize=4)
+def _redis(url: str):
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
+def _cache_hit(key: str, limit: int, period: int) -> bool:
+    """One atomic increment in the shared cache; the key lives as long as its window."""
+    if settings.CACHE_URL:  # Redis: INCR and EXPIRE NX in one round trip, on one long-lived client
+        pipe = _redis(settings.CACHE_URL).pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, period + 1, nx=True)
+        count, _expiry_set = pipe.execute()
+        return count <= limit
+    from django.core.cache import cache
+
+    cache.add(key, 0, timeout=period + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this is the first hit of a new window
+        cache.add(key, 1, timeout=period + 1)
+        count = 1
+    return count <= limit
+
+
+def _refuse(window: int, period: int):
     wait = max(window + period - int(time.time()), 1)
     minutes = -(-wait // 60)
     error = RateLimited(

@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from licences import selectors, tokens
 from licences.models import ELicence, InvalidReason, Licence, Share, Verification, VerificationMethod
 from portal import ratelimit
-from portal.accounts.audit import audit_record
 from portal.accounts.models import Organisation, OrganisationKind
 from portal.masking import mask_name
 
@@ -120,28 +118,20 @@ def verification_record(
     paper = bool(valid and licence and licence.paper_required)
     user = verifier if getattr(verifier, "is_authenticated", False) else None
     organisation = verifying_organisation(user)
-    # One transaction for the check and its audit entry: one commit (and fsync) instead of two.
-    with transaction.atomic():
-        verification = Verification.objects.create(
-            elicence=elicence,
-            share=share,
-            verifier=user,
-            organisation=organisation,
-            method=method,
-            purpose=(purpose or (share.purpose if share else ""))[:100],
-            valid=valid,
-            reason=reason or "",
-            paper_required=paper,
-            checked_at=now,
-            ip=ip if ip and ip != "unknown" else None,
-        )
-        audit_record(
-            actor=user,
-            action="verification.recorded",
-            obj=verification,
-            data={"valid": valid, "reason": reason, "method": method},
-            ip=ip,
-        )
+    # The verification row is its own audit record (append-only, like the audit log): one insert.
+    verification = Verification.objects.create(
+        elicence=elicence,
+        share=share,
+        verifier=user,
+        organisation=organisation,
+        method=method,
+        purpose=(purpose or (share.purpose if share else ""))[:100],
+        valid=valid,
+        reason=reason or "",
+        paper_required=paper,
+        checked_at=now,
+        ip=ip if ip and ip != "unknown" else None,
+    )
     document = receipt_document_build(verification)
     result = {key: document[key] for key in ("id", "valid", "reason", "paper_required", "checked_at", "holder")}
     return VerificationOutcome(verification, result, tokens.receipt_sign(document))

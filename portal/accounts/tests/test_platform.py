@@ -110,13 +110,31 @@ def test_rate_limit_counts_to_the_limit(settings):
     ratelimit.hit("login:ip", "10.0.0.2")  # another IP has its own counter
 
 
+def _redis_url() -> str:
+    """Redis (database 12) when this machine runs it, as production does; else ""."""
+    import redis
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, db=12, socket_connect_timeout=0.5).flushdb()
+    except redis.RedisError:
+        return ""
+    return "redis://127.0.0.1:6379/12"
+
+
 @pytest.mark.django_db(transaction=True)
-def test_rate_limit_holds_under_concurrent_hits(settings):
-    """16 threads race for 5 slots: exactly 5 pass (an atomic counter, not read-then-write)."""
+@pytest.mark.parametrize("store", ["database", "cache", "memory cache"])
+def test_rate_limit_holds_under_concurrent_hits(settings, store):
+    """16 threads race for 5 slots: exactly 5 pass (an atomic counter, not read-then-write), in the
+    database, in Redis and in Django's cache alike."""
     import threading
 
     from django.db import connections
 
+    from portal.models import RateCounter
+
+    settings.RATE_LIMIT_STORE = "database" if store == "database" else "cache"
+    # "cache": Redis as in production (CACHE_URL); "memory cache": Django's cache API, one process.
+    settings.CACHE_URL = _redis_url() if store == "cache" else ""
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login:account": (5, 600)}
     passed, barrier = [], threading.Barrier(16)
 
@@ -136,6 +154,7 @@ def test_rate_limit_holds_under_concurrent_hits(settings):
     for t in threads:
         t.join()
     assert len(passed) == 5
+    assert RateCounter.objects.exists() == (store == "database")  # the cache stores leave the table alone
 
 
 @pytest.mark.django_db
