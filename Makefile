@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test test-fast lint format install system-deps migrate clean messages
+.PHONY: run test test-fast lint format install system-deps bench-deps bench migrate clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,25 @@ system-deps:
 			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 		fi; \
 	fi
+
+# The benches need wrk (Debian) and PostgreSQL on 127.0.0.1:5432 (started here if it is down).
+bench-deps:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; fi; \
+	fi
+	@if ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+		pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -1)" main start; \
+		for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+	fi
+
+# Every bench under bench/, each printing its figures (docs/benchmarks.md records them).
+bench: install bench-deps
+	$(PY) bench/photo_checks.py
+	$(PY) bench/photo_eval.py
+	$(PY) bench/upload_memory.py
+	$(PY) bench/verifications.py
+	$(PY) bench/approvals.py
 
 lint: install
 	$(VENV)/bin/ruff check .
