@@ -522,10 +522,9 @@ def _check_dress_and_pose(
                     {"crown_ratio_min": LIMITS["crown_ratio_min"], "crown_texture_min": LIMITS["crown_texture"]},
                 )
 
-    # Clothing: the outer garment either side of the collar, below the chin (a light shirt between
-    # the lapels is fine).
-    # Below the collar bones, beside the neck: inside the clothes for any build, whether or not the
-    # outline shows them (white clothes vanish into a white background).
+    # Clothing: the outer garment either side of the collar (a light shirt between the lapels is fine),
+    # below the collar bones: inside the clothes for any build, whether or not the outline shows them
+    # (white clothes vanish into a white background).
     y0, y1 = int(chin + 0.42 * jaw_width), min(int(chin + jaw_width), ah)
     if not tilted and "too_bright" not in result.codes and y1 - y0 >= 4:
         garment = np.zeros((ah, aw), bool)
@@ -539,9 +538,9 @@ def _check_dress_and_pose(
             if clothing > LIMITS["clothing_lightness"]:
                 result.add("light_clothing", clothing, LIMITS["clothing_lightness"])
 
-    # Shoulders: where the outline starts below the chin in columns beyond the neck, compared in
-    # pairs at the same distance either side of the face's centre line.
-    # A light garment's outline is lost in a white background: then the shoulders are not judged.
+    # Shoulders: where the outline starts below the chin in columns beyond the neck, compared in pairs
+    # at the same distance either side of the neck. A light garment's outline is lost in a white
+    # background: then the shoulders are not judged.
     if person is not None and "light_clothing" not in result.codes:
         begin = max(int(chin - 0.1 * jaw_width), 0)
         # Pairs are centred under the chin, where the neck is (a turned head's outer landmarks are not
