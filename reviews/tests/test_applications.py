@@ -186,22 +186,25 @@ def test_one_changed_licence_is_rejected_alone_and_its_batch_approved(api):
 
 def test_a_failing_batch_is_handed_back_whole_and_the_next_pass_approves_it(api, monkeypatch):
     from portal.accounts.models import AuditEntry
+    from reviews.services import approval
 
     people = [holder()[0] for _ in range(3)]
     for person in people:
         submit(api, person)
     later = timezone.now() + timedelta(days=10)
-    real_bulk_create = AuditEntry.objects.bulk_create
+    real_insert = approval._insert
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("database hiccup")
+    def broken(model, objs):
+        if model is AuditEntry:
+            raise RuntimeError("database hiccup")
+        real_insert(model, objs)
 
-    monkeypatch.setattr(AuditEntry.objects, "bulk_create", broken)
+    monkeypatch.setattr(approval, "_insert", broken)
     result = applications_approve_due(as_of=later)
     assert result["failed"] == 3 and result["approved"] == 0, result
     assert set(Application.objects.values_list("status", flat=True)) == {"submitted"}  # handed back
     assert ELicence.objects.count() == 0 and not TimelineEntry.objects.filter(status="approved").exists()
-    monkeypatch.setattr(AuditEntry.objects, "bulk_create", real_bulk_create)
+    monkeypatch.setattr(approval, "_insert", real_insert)
     assert applications_approve_due(as_of=later)["approved"] == 3
     assert ELicence.objects.count() == 3
 
