@@ -131,9 +131,8 @@ PLAIN_FIELDS = (
 
 
 def _insert(model, objs: list) -> None:
-    """Insert many rows. PostgreSQL: `COPY … FROM STDIN`, which skips the ORM's insert compiler (the
-    values are still prepared by each field, so encryption and JSON work as in `save()`); no primary
-    keys are read back. Elsewhere: `bulk_create`."""
+    """Insert many rows. PostgreSQL: `COPY … FROM STDIN`, which skips the ORM's insert compiler; no
+    primary keys are read back. Elsewhere: `bulk_create`."""
     if not objs:
         return
     if connection.vendor != "postgresql":
@@ -142,9 +141,9 @@ def _insert(model, objs: list) -> None:
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField | models.BigAutoField)]
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    # Plain values (ids, text, numbers, times) go as they are; the rest (encrypted text, JSON) through
-    # their field's preparation.
-    prepared = [not isinstance(field, PLAIN_FIELDS) or type(field) not in PLAIN_FIELDS for field in fields]
+    # Values of the plain field types (exactly those: ids, text, numbers, times) go as they are; any
+    # other field (encrypted text, JSON, a subclass) prepares its value as `save()` would.
+    prepared = [type(field) not in PLAIN_FIELDS for field in fields]
     attnames = [field.attname for field in fields]
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for obj in objs:
