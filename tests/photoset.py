@@ -124,8 +124,6 @@ def cutout() -> Cutout:
     import cv2
     from skimage import data
 
-    from portal.faces import find_faces
-
     img = data.astronaut()
     mask = np.full(img.shape[:2], cv2.GC_PR_BGD, np.uint8)
     cv2.ellipse(mask, (222, 105), (80, 100), 0, 0, 360, cv2.GC_PR_FGD, -1)
@@ -142,17 +140,7 @@ def cutout() -> Cutout:
     cv2.grabCut(cv2.cvtColor(img, cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 8, cv2.GC_INIT_WITH_MASK)
     alpha = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 1.0, 0.0).astype(np.float32)
     alpha = cv2.GaussianBlur(alpha, (5, 5), 0)
-    face = find_faces(img)[0]
-    rows = np.where(alpha[:, face.box[0] : face.box[2]].mean(axis=1) > 0.3)[0]
-    return Cutout(
-        img,
-        alpha,
-        float(rows[0]),
-        float(face.points[8, 1]),
-        float(face.points[[0, 16, 27, 8], 0].mean()),
-        float(face.points[16, 0] - face.points[0, 0]),
-        chin_x=float(face.points[8, 0]),
-    )
+    return _measured_cutout(img, alpha)
 
 
 @dataclass

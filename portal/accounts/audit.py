@@ -1,14 +1,25 @@
+from datetime import datetime
+
 from django.db import models
+from django.utils import timezone
 
 from portal.accounts.models import AuditEntry
 
 
-def audit_record(
-    *, actor, action: str, obj: models.Model | None = None, data: dict | None = None, ip: str | None = None
+def audit_entry(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    data: dict | None = None,
+    ip: str | None = None,
+    at: datetime | None = None,
 ) -> AuditEntry:
-    """Write one audit entry. `data` must already be masked: no full ID or phone numbers."""
+    """One audit entry, not yet saved (a batch inserts many at once). `data` must already be masked:
+    no full ID or phone numbers."""
     actor_user = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEntry.objects.create(
+    return AuditEntry(
+        at=at or timezone.now(),
         actor=actor_user,
         actor_label=(actor_user.username if actor_user else str(actor or "anonymous"))[:150],
         action=action,
@@ -17,3 +28,12 @@ def audit_record(
         data=data or {},
         ip=ip if ip and ip != "unknown" else None,
     )
+
+
+def audit_record(
+    *, actor, action: str, obj: models.Model | None = None, data: dict | None = None, ip: str | None = None
+) -> AuditEntry:
+    """Write one audit entry. `data` must already be masked: no full ID or phone numbers."""
+    entry = audit_entry(actor=actor, action=action, obj=obj, data=data, ip=ip)
+    entry.save(force_insert=True)
+    return entry

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from licences.models import ELicence, ELicenceState, Licence, LicenceStatus
 from licences.services import ISSUED_MESSAGE, elicence_issue, licence_set_portrait
-from portal.accounts.audit import audit_record
+from portal.accounts.audit import audit_entry, audit_record
 from portal.accounts.models import AuditEntry, OutboundMessage
 from portal.queue import enqueue_on_commit
 from reviews.models import Application, ApplicationStatus, Photo, PhotoStatus, TimelineEntry
@@ -166,7 +166,6 @@ def _hand_back(ids) -> None:
 def _approve_batch(ids: list) -> tuple[dict, list]:
     """Approve or reject a claimed batch in one transaction. Returns the counts, and the ids that need
     the one-by-one path (a portrait to copy from the photo's file)."""
-    counts = {"approved": 0, "rejected": 0}
     applications = list(
         Application.objects.filter(pk__in=ids, status=ApplicationStatus.APPROVING)
         .select_related("applicant", "licence")
@@ -249,22 +248,10 @@ def _approve_batch(ids: list) -> tuple[dict, list]:
             entry
             for a, e in zip(approve, elicences, strict=True)
             for entry in (
-                AuditEntry(
-                    at=now,
-                    actor_label="auto-approval",
-                    action="elicence.issued",
-                    object_type=ELicence._meta.label_lower,
-                    object_id=str(e.pk),
-                    data={"version": e.licence_version},
+                audit_entry(
+                    actor="auto-approval", action="elicence.issued", obj=e, data={"version": e.licence_version}, at=now
                 ),
-                AuditEntry(
-                    at=now,
-                    actor_label="anonymous",
-                    action="application.approved",
-                    object_type=Application._meta.label_lower,
-                    object_id=str(a.pk),
-                    data={"elicence": str(e.pk)},
-                ),
+                audit_entry(actor=None, action="application.approved", obj=a, data={"elicence": str(e.pk)}, at=now),
             )
         ]
         with translation.override(settings.LANGUAGE_CODE):  # SMS in the portal's language
@@ -294,22 +281,14 @@ def _approve_batch(ids: list) -> tuple[dict, list]:
                         OutboundMessage(recipient=a.applicant.phone, user=a.applicant, text=timeline_sms_text(entry))
                     )
                 audit.append(
-                    AuditEntry(
-                        at=now,
-                        actor_label="anonymous",
-                        action="application.rejected",
-                        object_type=Application._meta.label_lower,
-                        object_id=str(a.pk),
-                        data={"reason": reason},
-                    )
+                    audit_entry(actor=None, action="application.rejected", obj=a, data={"reason": reason}, at=now)
                 )
         _insert(TimelineEntry, timeline)
         _insert(AuditEntry, audit)
         _insert(OutboundMessage, messages)
         if messages:
             enqueue_on_commit("portal.accounts.tasks.deliver_messages", [str(m.pk) for m in messages])
-    counts["approved"] = len(approve)
-    counts["rejected"] = sum(len(group) for group in rejected.values())
+    counts = {"approved": len(approve), "rejected": sum(len(group) for group in rejected.values())}
     return counts, one_by_one
 
 
