@@ -126,6 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads in the one worker (gthread if > 1)")
     parser.add_argument("--profile", action="store_true", help="profile verifications in-process instead")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -161,7 +162,20 @@ def main() -> None:
                              capture_output=True, check=True).stdout)  # fmt: skip
         return
     server = subprocess.Popen(
-        [PY, "-m", "gunicorn", "portal.wsgi", "-w", "1", "-b", f"127.0.0.1:{PORT}", "--log-level", "warning"],
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "portal.wsgi",
+            "-w",
+            "1",
+            "--threads",
+            str(args.threads),
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
     )
@@ -200,7 +214,8 @@ def main() -> None:
         server.wait(timeout=20)
     cache = "Redis cache (rate limits)" if "CACHE_URL" in env else "no shared cache (rate limits in PostgreSQL)"
     print(
-        f"one gunicorn worker, PostgreSQL, {cache}, wrk -t2 -c{args.connections} -d{args.seconds}s, "
+        f"one gunicorn worker ({args.threads} thread{'s' if args.threads > 1 else ''}), PostgreSQL, {cache}, "
+        f"wrk -t2 -c{args.connections} -d{args.seconds}s, "
         f"{os.cpu_count()} cores"
     )
     rows = (

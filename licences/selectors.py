@@ -44,16 +44,22 @@ def elicence_current_for_or_404(user: User) -> ELicence:
     return elicence
 
 
+def _unique(queryset):
+    """The row of a lookup by a unique key, or None: `[:1]` rather than `.first()`, whose ORDER BY the
+    unique key makes pointless (and costs compiling on the verification path)."""
+    return next(iter(queryset[:1]), None)
+
+
 def elicence_by_id(elicence_id) -> ELicence | None:
-    return ELicence.objects.select_related("licence").filter(pk=elicence_id).first()
+    return _unique(ELicence.objects.select_related("licence").filter(pk=elicence_id))
 
 
 def qr_code_by_code(code: str) -> QRCode | None:
-    return QRCode.objects.select_related("elicence__licence").filter(code=code).first()
+    return _unique(QRCode.objects.select_related("elicence__licence").filter(code=code))
 
 
 def share_by_code(code: str) -> Share | None:
-    return Share.objects.select_related("elicence__licence").filter(code=code).first()
+    return _unique(Share.objects.select_related("elicence__licence").filter(code=code))
 
 
 def share_of_holder(*, user: User, share_id) -> Share:

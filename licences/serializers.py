@@ -167,6 +167,11 @@ class VerificationOut(serializers.Serializer):
         signed_id = signing.dumps(str(outcome.verification.pk), salt=RECEIPT_SALT)
         return self.context["request"].build_absolute_uri(reverse("api-receipt", args=[signed_id]))
 
+    def to_representation(self, outcome) -> dict:
+        """The declared fields (the schema) built directly: the outcome's values are already what they
+        show, and building the fields on every call was a tenth of a verification's time."""
+        return {**outcome.result, "receipt": outcome.receipt, "receipt_url": self.get_receipt_url(outcome)}
+
 
 class ReceiptKeyOut(serializers.Serializer):
     algorithm = serializers.CharField()
