@@ -29,13 +29,12 @@ from reviews.photo_checks import check_photo, warm_up  # noqa: E402
 from tests import photoset  # noqa: E402
 
 
-def timed(fn, data: list[bytes], rounds: int) -> list[float]:
+def timed(fn, data: list[bytes]) -> list[float]:
     times = []
-    for _ in range(rounds):
-        for item in data:
-            started = time.perf_counter()
-            fn(item)
-            times.append((time.perf_counter() - started) * 1000)
+    for item in data:
+        started = time.perf_counter()
+        fn(item)
+        times.append((time.perf_counter() - started) * 1000)
     return times
 
 
@@ -53,7 +52,7 @@ def summary(label: str, times: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--photos", type=int, default=60)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     photos = []
     for seed in range(args.photos):
@@ -66,12 +65,21 @@ def main() -> None:
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}")
     print(f"model load + first check: {(time.perf_counter() - started) * 1000:.0f} ms")
     print(f"{len(photos)} photos, 600×800 JPEG, mean {statistics.mean(map(len, photos)) / 1024:.0f} KiB")
-    decode = timed(pillow_decode, photos, args.rounds)
-    safe = timed(decode_image, photos, args.rounds)
-    check = timed(check_photo, photos, args.rounds)
+    # Rounds of each step over all photos, one after the other: each round's ratio compares times
+    # taken within the same few seconds (this machine's speed wanders between minutes).
+    decode, safe, check, ratios = [], [], [], []
+    for _ in range(args.rounds):
+        round_decode = timed(pillow_decode, photos)
+        safe += timed(decode_image, photos)
+        round_check = timed(check_photo, photos)
+        decode += round_decode
+        check += round_check
+        ratios.append(statistics.median(round_check) / statistics.median(round_decode))
     print(summary("Pillow decode", decode))
     print(summary("safe decode + re-encode", safe))
     print(summary("check_photo (all rules)", check))
+    print(f"photo checks per second per core: {1000 / statistics.mean(check):.0f}")
+    print(f"check / Pillow decode, per round: {', '.join(f'{r:.1f}×' for r in ratios)}")
     print(f"check / Pillow decode (medians): {statistics.median(check) / statistics.median(decode):.1f}×")
 
 

@@ -72,6 +72,8 @@ def analysis_copy(image: Image.Image) -> np.ndarray:
     """An RGB array no taller than ANALYSIS_HEIGHT, on which faces are found and measured."""
     scale = ANALYSIS_HEIGHT / image.height
     if scale < 1:
+        # Pillow's filtered resize. OpenCV's area average takes half the time, but moves landmarks by
+        # enough to flip a real photo that sits at the centring limit: the measures stay as they were.
         image = image.resize((max(int(image.width * scale), 1), ANALYSIS_HEIGHT), Image.BILINEAR)
     return np.asarray(image)
 
@@ -115,14 +117,18 @@ class Face:
         return float(abs(self.points[30, 0] - (left[0] + right[0]) / 2) / max(self.eye_span, 1.0))
 
 
-def find_faces(rgb: np.ndarray) -> list[Face]:
-    """Faces in an RGB array (analysis size), largest first. Detection runs on a smaller copy."""
+def find_faces(rgb: np.ndarray, gray: np.ndarray | None = None) -> list[Face]:
+    """Faces in an RGB array (analysis size), largest first; `gray` is its grey copy if there is one.
+
+    Detection runs on a smaller grey copy: HOG finds the same faces and boxes on grey as on colour
+    (checked on the evaluation set), a fifth sooner, and one channel shrinks in a third of the time."""
     import cv2
     import dlib
 
     m = models()
+    gray = grey(rgb) if gray is None else gray
     factor = min(DETECTION_HEIGHT / rgb.shape[0], 1.0)
-    small = rgb if factor == 1.0 else cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    small = gray if factor == 1.0 else cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
     detections, scores, _ = m.detector.run(small, 0, 0)
     # No face, or only small ones (a group photo, a head far away): look again at twice the size,
     # where small faces score reliably.
@@ -216,20 +222,37 @@ def eye_metrics(face: Face, gray: np.ndarray) -> dict:
     ]
     cheek = np.concatenate([c.ravel() for c in cheeks]) if all(c.size for c in cheeks) else np.array([1.0])
     eyes = np.concatenate([e.ravel() for e in eye_boxes]) if all(e.size for e in eye_boxes) else np.array([0.0])
-    upper = region(gray, face.box[0], face.box[1], face.box[2], points[30, 1])
-    haar_eyes = 0
-    if upper.size:
-        import cv2
-
-        # The cascade's cost grows with the area: a 128-px-wide upper face keeps eyes at about 25 px.
-        factor = 128 / upper.shape[1]
-        upper = cv2.resize(upper, (128, max(int(upper.shape[0] * factor), 1)), interpolation=cv2.INTER_AREA)
-        haar_eyes = len(models().eye_cascade.detectMultiScale(upper, 1.1, 3, minSize=(12, 12)))
     return {
         "eye_openness": openness,
         "eye_darkness": float(eyes.mean() / max(cheek.mean(), 1.0)),
-        "haar_eyes": haar_eyes,
+        "haar_eyes": _cascade_eyes(face, gray),
     }
+
+
+def _cascade_eyes(face: Face, gray: np.ndarray) -> int:
+    """1 when the Haar cascade sees an eye, looked for in a box around each eye's landmarks; else 0.
+
+    The face is scaled so that its box is 128 px wide (eyes of about 25 px, what the cascade was
+    trained on). Searching the two eye boxes rather than the whole upper face is a third of the work,
+    a nostril or an eyebrow elsewhere no longer counts as an eye, and the second eye is looked for only
+    when the first is not seen (the rule asks whether the cascade sees any)."""
+    import cv2
+
+    factor = 128 / max(face.box[2] - face.box[0], 1)
+    span = face.eye_span
+    found = 0
+    for centre in face.eye_centres:
+        if found:
+            break
+        box = region(
+            gray, centre[0] - 0.45 * span, centre[1] - 0.32 * span, centre[0] + 0.45 * span, centre[1] + 0.32 * span
+        )
+        if not box.size:
+            continue
+        size = (max(round(box.shape[1] * factor), 1), max(round(box.shape[0] * factor), 1))
+        box = cv2.resize(box, size, interpolation=cv2.INTER_AREA)
+        found += len(models().eye_cascade.detectMultiScale(box, 1.1, 3, minSize=(12, 12))) > 0
+    return found
 
 
 def eyes_hidden(eyes: dict) -> bool:

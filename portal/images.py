@@ -74,7 +74,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         canvas = Image.new("RGB", rgba.size, (255, 255, 255))
         canvas.paste(rgba, mask=rgba.getchannel("A"))
         return canvas
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")  # no copy of what is RGB already
 
 
 def _in_srgb(rgb: Image.Image, icc_profile: bytes | None) -> Image.Image:
@@ -137,7 +137,8 @@ def decode_image(data: bytes, *, max_pixels: int | None = None, reencode: bool =
             image.load()
             if max(image.size) > side:
                 image.thumbnail((side, side), Image.Resampling.LANCZOS)
-            image = ImageOps.exif_transpose(image)
+            if exif.get("orientation", 1) != 1:  # exif_transpose copies even an upright image
+                image = ImageOps.exif_transpose(image)
             rgb = _in_srgb(_to_rgb(image), image.info.get("icc_profile"))
     except DomainError:
         raise

@@ -233,3 +233,68 @@ def test_real_photographs_raise_none_of_the_dress_and_pose_codes():
         assert not set(DRESS_AND_POSE) & set(result.codes), (name, result.codes)
         # A suit and tie is dark clothing; the lower face is bare skin.
         assert result.metrics["lower_face_skin"] >= LIMITS["lower_face_skin"], name
+
+
+def _analysed(sample):
+    from portal import faces
+    from portal.images import decode_image
+
+    rgb = faces.analysis_copy(decode_image(sample.data, reencode=False).image)
+    return rgb, faces.grey(rgb)
+
+
+def test_the_fast_colour_measures_give_the_straightforward_values(clean_photos):
+    # The OpenCV forms (issue 12) must measure exactly what the plain numpy formulas measured.
+    rgb, _gray = _analysed(clean_photos[0])
+    lab = photo_checks._lab(rgb)
+    import cv2
+
+    reference = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    reference[..., 0] *= 100 / 255
+    reference[..., 1:] -= 128
+    assert np.allclose(lab, reference, atol=1e-4)
+    background = lab[:20].reshape(-1, 3).mean(axis=0)
+    straightforward = np.linalg.norm(lab - background.astype(np.float32), axis=2) > 18
+    fast = photo_checks._lab_distance_above(lab, background, 18)
+    assert 0.2 < straightforward.mean() < 0.9  # a real mix of background and person
+    assert (fast == straightforward).all()
+    channels = rgb.astype(np.int16)
+    spread = np.maximum.reduce(
+        [
+            abs(channels[..., 0] - channels[..., 1]),
+            abs(channels[..., 1] - channels[..., 2]),
+            abs(channels[..., 0] - channels[..., 2]),
+        ]
+    ).mean()
+    assert photo_checks.check_photo(clean_photos[0].data).metrics["colour_spread"] == pytest.approx(spread, abs=1e-3)
+
+
+def test_the_eye_cascade_looks_at_the_eyes_and_nowhere_else(clean_photos):
+    from portal import faces
+
+    rgb, gray = _analysed(clean_photos[0])
+    face = faces.find_faces(rgb, gray)[0]
+    assert faces.eye_metrics(face, gray)["haar_eyes"] == 1
+    # Both eye boxes painted over with the cheeks' grey: the cascade sees no eye, even though the
+    # brows, nostrils and mouth are still there.
+    covered = gray.copy()
+    span = face.eye_span
+    for x, y in face.eye_centres:
+        covered[int(y - 0.35 * span) : int(y + 0.35 * span), int(x - 0.5 * span) : int(x + 0.5 * span)] = int(
+            np.median(
+                gray[
+                    int(face.points[30, 1]) : int(face.points[33, 1]), int(face.points[31, 0]) : int(face.points[35, 0])
+                ]
+            )
+        )
+    hidden = faces.eye_metrics(face, covered)
+    assert hidden["haar_eyes"] == 0 and faces.eyes_hidden(hidden)
+
+
+def test_faces_are_found_the_same_with_or_without_the_grey_copy(clean_photos):
+    from portal import faces
+
+    rgb, gray = _analysed(clean_photos[1])
+    given, computed = faces.find_faces(rgb, gray), faces.find_faces(rgb)
+    assert len(given) == len(computed) == 1
+    assert given[0].box == computed[0].box and (given[0].points == computed[0].points).all()
