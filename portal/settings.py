@@ -14,6 +14,7 @@ import dj_database_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -309,6 +310,17 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues by kind of work, so each gets its own workers in production (deploy/): photo checks are
+# CPU-bound, approvals hold database transactions, messages wait on the SMS gateway. A worker
+# started without -Q consumes all four (`make run`, the tests); `-Q photos` etc. split them.
+CELERY_TASK_DEFAULT_QUEUE = "celery"  # housekeeping: expiry, purges
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("celery", "photos", "approvals", "messages")]
+CELERY_TASK_ROUTES = {
+    "reviews.tasks.check_photo": {"queue": "photos"},
+    "reviews.tasks.approve_due": {"queue": "approvals"},
+    "portal.accounts.tasks.deliver_message": {"queue": "messages"},
+    "portal.accounts.tasks.deliver_messages": {"queue": "messages"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Messages to citizens ---------------------------------------------------------------------
@@ -371,6 +383,8 @@ CONTENT_SECURITY_POLICY = (
 )
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # A balancer probes the nodes over plain HTTP on the inside: liveness and readiness answer there.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -22,6 +22,11 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-urlpatterns += [path("favicon.ico", portal_views.favicon)]  # browsers ask for it on pages that name none
+urlpatterns += [
+    path("favicon.ico", portal_views.favicon),  # browsers ask for it on pages that name none
+    # For load balancers and orchestrators (deploy/, docs/scaling.md).
+    path("healthz", portal_views.healthz, name="healthz"),
+    path("readyz", portal_views.readyz, name="readyz"),
+]
 
 handler404 = "portal.views.page_not_found"

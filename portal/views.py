@@ -1,8 +1,10 @@
-"""Error pages of the whole site: under /api/ they are JSON like every other API answer."""
+"""Site-wide views: error pages (JSON under /api/, like every other API answer), liveness and readiness."""
 
 from django.http import JsonResponse
 from django.views import defaults
+from django.views.decorators.cache import never_cache
 
+from portal import health
 from portal.exceptions import not_found_body
 
 
@@ -18,3 +20,17 @@ def favicon(request):
     from django.templatetags.static import static
 
     return redirect(static("img/favicon.svg"), permanent=True)
+
+
+@never_cache
+def healthz(request):
+    """Liveness: this process answers. Nothing else is checked (a database outage must not make an
+    orchestrator restart every web node)."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request):
+    """Readiness: every dependency checked by name; 503 when one fails, so the balancer stops sending."""
+    ready, checks = health.readiness()
+    return JsonResponse({"status": "ok" if ready else "fail", "checks": checks}, status=200 if ready else 503)

@@ -173,3 +173,23 @@ def test_four_real_workers_approve_thousands_exactly_once(tmp_path):
     assert AuditEntry.objects.filter(action="elicence.issued").count() == count
     per_user = OutboundMessage.objects.values("user").annotate(n=Count("id"))
     assert per_user.count() == count and not per_user.filter(n__gt=1).exists()  # one SMS each, sent once
+
+
+def test_each_kind_of_work_waits_for_a_worker_of_its_own_queue(client, tmp_path):
+    # deploy/ runs one worker per queue: a worker of the messages queue sends SMS and leaves approvals
+    # alone, even those enqueued first; a worker of the approvals queue then approves them.
+    from reviews.tasks import approve_due
+
+    applications = _due_applications(3)
+    sms_file = tmp_path / "sms.jsonl"
+    with celery_workers(1, tmp_path, queues="messages", SMS_BACKEND="file", SMS_FILE_PATH=str(sms_file)):
+        approve_due.delay()
+        response = client.post("/api/v1/accounts/phone-codes", {"phone": new_phone()}, content_type="application/json")
+        assert response.status_code == 202
+        wait_for(lambda: sms_file.exists() and sms_file.read_text().strip())
+        assert Application.objects.filter(status="submitted").count() == 3
+    with celery_workers(1, tmp_path, queues="approvals", SMS_BACKEND="locmem"):
+        wait_for(
+            lambda: Application.objects.filter(pk__in=[a.pk for a in applications], status="approved").count() == 3
+        )
+    assert ELicence.objects.filter(licence__in=[a.licence for a in applications]).count() == 3

@@ -1,5 +1,6 @@
 """Production settings: refuse development secrets, and `check --deploy` stays quiet."""
 
+import json
 import os
 import subprocess
 import sys
@@ -63,6 +64,7 @@ def test_the_readme_production_snippet_starts_and_answers(tmp_path):
     """The snippet's environment (its own key commands included) passes check --deploy and serves requests."""
     import socket
     import time
+    import urllib.error
     import urllib.request
 
     exports = [line for line in _readme_production_snippet() if line.startswith("export ")]
@@ -111,6 +113,18 @@ def test_the_readme_production_snippet_starts_and_answers(tmp_path):
             except OSError:
                 time.sleep(0.3)
         assert answer == (200, b'{"status":"ok"}'), server.stderr.read1() if answer is None else answer
+        # A balancer probes over plain HTTP: the probes answer there instead of redirecting to HTTPS.
+        plain = {"Host": "elicence.example"}
+        with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers=plain)) as live:
+            assert live.status == 200
+        # This database was never migrated: the node is alive but not ready, and says why.
+        try:
+            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/readyz", headers=plain))
+            raise AssertionError("/readyz answered 200 on an unmigrated database")
+        except urllib.error.HTTPError as not_ready:
+            assert not_ready.code == 503
+            checks = json.loads(not_ready.read())["checks"]
+            assert checks["migrations"]["ok"] is False, checks
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -23,8 +23,9 @@ def database_url() -> str:
 
 
 @contextmanager
-def celery_workers(count: int, log_dir: Path, **env_extra):
-    """Run `count` worker processes (solo pool each) until the block ends; nothing runs eagerly."""
+def celery_workers(count: int, log_dir: Path, queues: str | None = None, **env_extra):
+    """Run `count` worker processes (solo pool each) until the block ends; nothing runs eagerly.
+    `queues` (e.g. "photos,approvals") limits what they consume, as deploy/ does; all queues otherwise."""
     from portal.celery import app
 
     env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_TASK_ALWAYS_EAGER": "0", **env_extra}
@@ -49,6 +50,7 @@ def celery_workers(count: int, log_dir: Path, **env_extra):
                     f"test{index}-{os.getpid()}@%h",
                     "--without-gossip",
                     "--without-mingle",
+                    *(["-Q", queues] if queues else []),
                 ],
                 cwd=ROOT,
                 env=env,

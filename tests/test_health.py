@@ -1,0 +1,69 @@
+"""Liveness and readiness (issue 13): /healthz answers while the process lives; /readyz names every
+dependency it checked and answers 503 when one fails, without telling where the dependency is."""
+
+import json
+
+import pytest
+
+
+def test_liveness_answers_without_touching_anything(client):
+    # No django_db mark: any database access here would fail the test.
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_readiness_checks_every_dependency_by_name(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "migrations", "cache", "broker", "storage"}
+    assert all(check["ok"] for check in body["checks"].values())
+    # The storage probe leaves nothing behind.
+    assert not any(path.is_file() for path in (tmp_path / "media").rglob("*"))
+
+
+@pytest.mark.django_db
+def test_an_unreachable_broker_makes_the_node_not_ready_without_naming_its_address(client, settings):
+    settings.CELERY_BROKER_URL = "redis://:s3cret@127.0.0.1:9/0"  # port 9 (discard): nothing listens
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "fail"
+    assert body["checks"]["broker"]["ok"] is False and body["checks"]["broker"]["error"]
+    assert body["checks"]["database"]["ok"] is True
+    text = json.dumps(body)
+    assert "s3cret" not in text and "127.0.0.1" not in text
+
+
+@pytest.mark.django_db
+def test_storage_that_cannot_be_written_makes_the_node_not_ready(client, settings, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the media folder should be")
+    settings.MEDIA_ROOT = blocker
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["storage"]["ok"] is False
+
+
+@pytest.mark.django_db
+def test_unapplied_migrations_make_the_node_not_ready(client, monkeypatch):
+    from django.db.migrations.loader import MigrationLoader
+
+    # A migration the database has not seen: the recorder forgets the newest one of reviews.
+    original = MigrationLoader.build_graph
+
+    def forget_latest(self):
+        original(self)
+        latest = max(key for key in self.applied_migrations if key[0] == "reviews")
+        del self.applied_migrations[latest]
+
+    monkeypatch.setattr(MigrationLoader, "build_graph", forget_latest)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["migrations"]["ok"] is False and checks["database"]["ok"] is True
