@@ -36,6 +36,8 @@ NOT_PAGES = {
     "admin:autocomplete": "JSON for the admin's search boxes",
     "admin:view_on_site": "a redirect",
     "admin:auth_user_password_change": "refused to everyone: passwords are set by their owners",
+    "healthz": "JSON for load balancers (tests/test_health.py)",
+    "readyz": "JSON for load balancers (tests/test_health.py)",
 }
 NOT_PAGE_PREFIXES = ("api-",)  # the REST API: tests/test_contract.py and tests/security
 
