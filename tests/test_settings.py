@@ -36,6 +36,11 @@ def test_bad_boolean_is_a_loud_error():
     assert result.returncode != 0 and "DEBUG must be a boolean" in result.stderr
 
 
+def test_unknown_log_format_is_a_loud_error():
+    result = manage("check", LOG_FORMAT="xml")
+    assert result.returncode != 0 and "LOG_FORMAT must be text or json" in result.stderr
+
+
 def test_check_deploy_is_quiet_with_production_settings():
     result = manage(
         "check",

@@ -11,7 +11,9 @@ log = logging.getLogger(__name__)
 
 @shared_task(acks_late=True)
 def deliver_message(message_id: str) -> bool:
-    return message_deliver(message_id=message_id)
+    sent = message_deliver(message_id=message_id)
+    log.info("message %s %s", message_id, "sent" if sent else "already handled")  # an id, never the number
+    return sent
 
 
 @shared_task
