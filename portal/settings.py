@@ -4,6 +4,7 @@ Development defaults are safe to run on a laptop (SQLite and a file-system broke
 production (`DEBUG=0`) refuses to start with development secrets.
 """
 
+import ipaddress
 import json
 import os
 import secrets
@@ -130,6 +131,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_prometheus",
     "portal",
     "portal.accounts",
     "licences",
@@ -137,6 +139,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "portal.requestid.RequestIdMiddleware",
     "portal.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -151,6 +154,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
     "portal.middleware.DomainErrorPageMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -286,6 +290,10 @@ SPECTACULAR_SETTINGS = {
         "PhotoStatusEnum": "reviews.models.PhotoStatus",
     },
 }
+
+# Who may read /metrics: addresses or CIDR ranges, comma-separated (the direct peer, never a
+# forwarded header). Prometheus scrapes each node directly.
+METRICS_ALLOWED = env_networks("METRICS_ALLOWED") or [ipaddress.ip_network("127.0.0.1"), ipaddress.ip_network("::1")]
 
 # --- Celery: a real worker and beat; the default broker is a folder, so no server is needed ----
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

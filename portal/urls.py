@@ -27,6 +27,7 @@ urlpatterns += [
     # For load balancers and orchestrators (deploy/, docs/scaling.md).
     path("healthz", portal_views.healthz, name="healthz"),
     path("readyz", portal_views.readyz, name="readyz"),
+    path("metrics", portal_views.metrics, name="metrics"),  # Prometheus, METRICS_ALLOWED only
 ]
 
 handler404 = "portal.views.page_not_found"

@@ -34,3 +34,17 @@ def readyz(request):
     """Readiness: every dependency checked by name; 503 when one fails, so the balancer stops sending."""
     ready, checks = health.readiness()
     return JsonResponse({"status": "ok" if ready else "fail", "checks": checks}, status=200 if ready else 503)
+
+
+def metrics(request):
+    """Prometheus metrics, for the addresses in METRICS_ALLOWED only (the direct peer); 404 for the rest."""
+    from django.conf import settings
+    from django.http import Http404, HttpResponse
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    from portal import metrics as portal_metrics
+
+    if not portal_metrics.allowed(request.META.get("REMOTE_ADDR"), settings.METRICS_ALLOWED):
+        raise Http404
+    queues = [queue.name for queue in settings.CELERY_TASK_QUEUES]
+    return HttpResponse(portal_metrics.exposition(queues), content_type=CONTENT_TYPE_LATEST)

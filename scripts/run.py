@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,11 @@ def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
     os.chdir(ROOT)
+    # Web and worker processes write their metrics here; the web's /metrics adds them up (portal.metrics).
+    metrics_dir = ROOT / "var" / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     commands = {
         "web": [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
         "worker": [PY, "-m", "celery", "-A", "portal", "worker", "-l", "INFO", "--concurrency", "2", "-n", "worker@%h"],

@@ -38,6 +38,7 @@ NOT_PAGES = {
     "admin:auth_user_password_change": "refused to everyone: passwords are set by their owners",
     "healthz": "JSON for load balancers (tests/test_health.py)",
     "readyz": "JSON for load balancers (tests/test_health.py)",
+    "metrics": "Prometheus text for the allow-list (tests/test_metrics.py)",
 }
 NOT_PAGE_PREFIXES = ("api-",)  # the REST API: tests/test_contract.py and tests/security
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from licences import selectors, tokens
 from licences.models import ELicence, InvalidReason, Licence, Share, Verification, VerificationMethod
-from portal import ratelimit
+from portal import metrics, ratelimit
 from portal.accounts.models import Organisation, OrganisationKind
 from portal.masking import mask_name
 
@@ -132,6 +132,9 @@ def verification_record(
         checked_at=now,
         ip=ip if ip and ip != "unknown" else None,
     )
+    metrics.VERIFICATIONS.labels(
+        "valid" if valid else "invalid", organisation.kind if organisation else "anonymous"
+    ).inc()
     document = receipt_document_build(verification)
     result = {key: document[key] for key in ("id", "valid", "reason", "paper_required", "checked_at", "holder")}
     return VerificationOutcome(verification, result, tokens.receipt_sign(document))

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from licences.models import ELicence, ELicenceState, Licence, LicenceStatus
 from licences.services import ISSUED_MESSAGE, elicence_issue, licence_set_portrait
+from portal import metrics
 from portal.accounts.audit import audit_entry, audit_record
 from portal.accounts.models import AuditEntry, OutboundMessage
 from portal.queue import enqueue_on_commit
@@ -328,6 +329,9 @@ def applications_approve_due(*, as_of: datetime | None = None, batch_size: int |
                 _hand_back([application_id])
                 failed.add(application_id)
                 counts["failed"] += 1
+    metrics.APPROVALS.labels("approved").inc(counts["approved"])
+    metrics.APPROVALS.labels("rejected").inc(counts["rejected"])
+    metrics.APPROVALS.labels("handed_back").inc(counts["failed"])
     return counts
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import metrics as portal_metrics
 from portal.accounts.audit import audit_record
 from portal.accounts.models import Role, User
 from portal.accounts.permissions import require_role
@@ -71,6 +72,7 @@ def photo_check_run(*, photo_id) -> str | None:
         for p in result.problems
     ]
     metrics = result.as_dict()["metrics"]
+    portal_metrics.PHOTO_CHECK_SECONDS.observe(metrics.get("total_ms", 0) / 1000)
     status = PhotoStatus.FLAGGED if problems else PhotoStatus.PASSED
     with transaction.atomic():
         claimed = Photo.objects.filter(pk=photo.pk, status=PhotoStatus.CHECKING).update(

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from conftest import give_identity_photo, make_licence, make_person
 from licences.models import ELicence
@@ -143,8 +144,11 @@ def test_due_application_is_approved_once_and_issues_the_elicence(api):
     application_id = submit(api, person).json()["id"]
     assert applications_approve_due()["approved"] == 0  # not yet due
     later = timezone.now() + timedelta(days=10)
+    approved_before = REGISTRY.get_sample_value("elicence_auto_approvals_total", {"outcome": "approved"}) or 0
     assert applications_approve_due(as_of=later)["approved"] == 1
     assert applications_approve_due(as_of=later)["approved"] == 0  # running twice changes nothing
+    # /metrics counts it once too.
+    assert REGISTRY.get_sample_value("elicence_auto_approvals_total", {"outcome": "approved"}) == approved_before + 1
     application = Application.objects.get(pk=application_id)
     assert application.status == "approved" and application.elicence.is_valid
     assert ELicence.objects.count() == 1
@@ -246,9 +250,11 @@ def test_missing_portrait_asks_for_a_photo_then_clean_photo_goes_on(api, django_
     person, licence = holder(portrait=False)
     body = submit(api, person).json()
     assert body["status"] == "photo_required" and body["due_at"] is None
+    checks_before = REGISTRY.get_sample_value("elicence_photo_check_seconds_count") or 0
     with django_capture_on_commit_callbacks(execute=True):
         response = upload_photo(api, person, body["id"], photoset.good(2).data)
     assert response.status_code == 202
+    assert REGISTRY.get_sample_value("elicence_photo_check_seconds_count") == checks_before + 1  # its duration
     application = Application.objects.get()
     assert application.status == "submitted" and application.due_at  # eager task ran on commit
     assert [t.status for t in application.timeline.all()] == ["photo_required", "photo_checking", "submitted"]
