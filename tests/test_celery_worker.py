@@ -193,3 +193,44 @@ def test_each_kind_of_work_waits_for_a_worker_of_its_own_queue(client, tmp_path)
             lambda: Application.objects.filter(pk__in=[a.pk for a in applications], status="approved").count() == 3
         )
     assert ELicence.objects.filter(licence__in=[a.licence for a in applications]).count() == 3
+
+
+def test_a_second_beat_started_by_mistake_doubles_nothing(tmp_path):
+    """Deployments run one beat; if a second starts (a bad deploy), every schedule is sent twice, and
+    every task must shrug it off: the approval pass claims rows, the SMS outbox sends each once."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from tests.workers import celery_beat
+
+    count = 300
+    _many_due_applications(count)
+    every_second, _created = IntervalSchedule.objects.get_or_create(every=1, period="seconds")
+    PeriodicTask.objects.update_or_create(
+        name="reviews: approve due applications",
+        defaults={"task": "reviews.tasks.approve_due", "interval": every_second, "enabled": True},
+    )
+    (tmp_path / "beat-a").mkdir()
+    (tmp_path / "beat-b").mkdir()
+    env = {"SMS_BACKEND": "locmem", "APPROVAL_BATCH_SIZE": "20"}
+    with (
+        celery_workers(2, tmp_path, **env),
+        celery_beat(tmp_path / "beat-a", **env),
+        celery_beat(tmp_path / "beat-b", **env),
+    ):
+        wait_for(lambda: not Application.objects.filter(status__in=["submitted", "approving"]).exists(), timeout=300)
+        wait_for(lambda: not OutboundMessage.objects.exclude(status=MessageStatus.SENT).exists(), timeout=120)
+
+        def both_beats_sent_twice():
+            sent = [
+                (tmp_path / name / "beat.log").read_text().count("Sending due task reviews: approve due applications")
+                for name in ("beat-a", "beat-b")
+            ]
+            return all(n >= 2 for n in sent) and sent
+
+        print("approve_due sent by each beat:", wait_for(both_beats_sent_twice, timeout=60))
+    assert ELicence.objects.count() == count
+    assert not ELicence.objects.values("licence").annotate(n=Count("id")).filter(n__gt=1).exists()
+    approvals = TimelineEntry.objects.filter(status="approved").values("application").annotate(n=Count("id"))
+    assert approvals.count() == count and not approvals.filter(n__gt=1).exists()
+    per_user = OutboundMessage.objects.values("user").annotate(n=Count("id"))
+    assert per_user.count() == count and not per_user.filter(n__gt=1).exists()
