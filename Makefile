@@ -27,13 +27,14 @@ var/.demo-seeded: | migrate
 run: migrate var/.demo-seeded
 	$(PY) scripts/run.py
 
-# Debian's chromium drives the browser tests; fonts-noto-cjk renders Chinese in screenshots.
+# Debian's chromium drives the browser tests; fonts-noto-cjk renders Chinese in screenshots; haproxy
+# checks deploy/haproxy.cfg.
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! test -x /usr/sbin/haproxy; then \
 		if [ "$$(id -u)" = "0" ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk haproxy >/dev/null; \
 		else \
-			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk haproxy >/dev/null; \
 		fi; \
 	fi
 
