@@ -27,11 +27,18 @@ def _database() -> None:
         cursor.fetchone()
 
 
+_migrated = False  # once every migration is applied, this process's code stays in step with it
+
+
 def _migrations() -> None:
+    global _migrated
+    if _migrated:
+        return  # loading every migration file on each probe (every few seconds) is wasted work
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:
         raise RuntimeError(f"{len(pending)} migrations not applied")
+    _migrated = True
 
 
 def _cache() -> None:

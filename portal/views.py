@@ -1,10 +1,14 @@
-"""Site-wide views: error pages (JSON under /api/, like every other API answer), liveness and readiness."""
+"""Site-wide views: error pages (JSON under /api/, like every other API answer), liveness, readiness
+and metrics."""
 
-from django.http import JsonResponse
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from portal import health
+from portal import metrics as portal_metrics
 from portal.exceptions import not_found_body
 
 
@@ -36,14 +40,9 @@ def readyz(request):
     return JsonResponse({"status": "ok" if ready else "fail", "checks": checks}, status=200 if ready else 503)
 
 
+@never_cache
 def metrics(request):
     """Prometheus metrics, for the addresses in METRICS_ALLOWED only (the direct peer); 404 for the rest."""
-    from django.conf import settings
-    from django.http import Http404, HttpResponse
-    from prometheus_client import CONTENT_TYPE_LATEST
-
-    from portal import metrics as portal_metrics
-
     if not portal_metrics.allowed(request.META.get("REMOTE_ADDR"), settings.METRICS_ALLOWED):
         raise Http404
     queues = [queue.name for queue in settings.CELERY_TASK_QUEUES]

@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from portal import health
+
 
 def test_liveness_answers_without_touching_anything(client):
     # No django_db mark: any database access here would fail the test.
@@ -63,7 +65,15 @@ def test_unapplied_migrations_make_the_node_not_ready(client, monkeypatch):
         del self.applied_migrations[latest]
 
     monkeypatch.setattr(MigrationLoader, "build_graph", forget_latest)
+    monkeypatch.setattr(health, "_migrated", False)  # a process that has not yet seen them all applied
     response = client.get("/readyz")
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert checks["migrations"]["ok"] is False and checks["database"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_a_process_checks_the_migrations_until_it_has_seen_them_applied(client, monkeypatch):
+    monkeypatch.setattr(health, "_migrated", False)
+    assert client.get("/readyz").status_code == 200
+    assert health._migrated is True  # later probes skip loading every migration file
