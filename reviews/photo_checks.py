@@ -591,6 +591,9 @@ def _check_dress_and_pose(
             True
         )
         candidates = (skin_like[top:bottom] & person[top:bottom] & ~face_zone & ~neck).astype(np.uint8)
+        # A row of zeros where the band meets more of the frame: the opening then treats the band's
+        # edges as the whole-frame mask did (zeros beyond the zone), not as the frame's border.
+        candidates = np.pad(candidates, ((int(top > 0), int(bottom < ah)), (0, 0)))
         candidates = cv2.morphologyEx(candidates, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         count, _labels, stats, _ = cv2.connectedComponentsWithStats(candidates)
         largest = float(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0.0
