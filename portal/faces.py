@@ -244,6 +244,7 @@ def _cascade_eyes(face: Face, gray: np.ndarray) -> int:
     (the rule asks whether the cascade sees any)."""
     import cv2
 
+    cascade = models().eye_cascade
     factor = 128 / max(face.box[2] - face.box[0], 1)
     span = face.eye_span
     for centre in face.eye_centres:
@@ -259,7 +260,7 @@ def _cascade_eyes(face: Face, gray: np.ndarray) -> int:
                 continue
             size = (max(round(box.shape[1] * factor), 1), max(round(box.shape[0] * factor), 1))
             box = cv2.resize(box, size, interpolation=cv2.INTER_AREA)
-            if len(models().eye_cascade.detectMultiScale(box, 1.1, 3, minSize=(12, 12))):
+            if len(cascade.detectMultiScale(box, 1.1, 3, minSize=(12, 12))):
                 return 1
     return 0
 

@@ -13,7 +13,7 @@ import ipaddress
 import logging
 import os
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
 log = logging.getLogger(__name__)
@@ -68,14 +68,11 @@ class QueueDepthCollector:
 def exposition(queues: list[str]) -> bytes:
     """The text Prometheus reads: every process's metrics (multiprocess mode) or this one's, then the
     queue depths."""
-    import prometheus_client
-    from prometheus_client import multiprocess
-
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:
-        registry = prometheus_client.REGISTRY
+        registry = REGISTRY
     depths = CollectorRegistry()
     depths.register(QueueDepthCollector(queues))
     return generate_latest(registry) + generate_latest(depths)

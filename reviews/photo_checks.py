@@ -184,8 +184,8 @@ def _lab_distance_above(lab: np.ndarray, colour: np.ndarray, limit: float) -> np
     import cv2
 
     difference = cv2.subtract(np.ascontiguousarray(lab), (*(float(v) for v in colour), 0.0))
-    squared = cv2.transform(cv2.multiply(difference, difference), np.ones((1, 3), np.float32))
-    return squared[..., 0] > limit * limit if squared.ndim == 3 else squared > limit * limit
+    squared = cv2.transform(cv2.multiply(difference, difference), np.ones((1, 3), np.float32))  # one channel
+    return squared > limit * limit
 
 
 # --- the checker -----------------------------------------------------------------------------------
@@ -489,11 +489,11 @@ def _check_dress_and_pose(
     # A covered lower face: skin between the nose and the chin, inside the jaw.
     # A covering darkens the face's mean (too_dark may be its side effect): the skin reference of the
     # upper face decides whether the colours can be trusted here.
-    outline = p[[*range(2, 15), 35, 33, 31]]
+    jaw_line = p[[*range(2, 15), 35, 33, 31]]
     # The polygon's own bounding box, not a mask of the whole frame.
-    x0, y0 = np.clip(np.floor(outline.min(axis=0)).astype(int), 0, None)
-    x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + 1
-    lower = _polygon_mask(skin_like[y0:y1, x0:x1].shape, outline - (x0, y0))
+    x0, y0 = np.clip(np.floor(jaw_line.min(axis=0)).astype(int), 0, None)
+    x1, y1 = np.ceil(jaw_line.max(axis=0)).astype(int) + 1
+    lower = _polygon_mask(skin_like[y0:y1, x0:x1].shape, jaw_line - (x0, y0))
     upper_exposed = 25 <= skin[0] <= 92 and not {"grayscale", "uneven_lighting", "blurry"} & set(result.codes)
     if upper_exposed and lower.any():
         share = float(skin_like[y0:y1, x0:x1][lower].mean())
