@@ -243,15 +243,17 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+
 # Object storage (several web and worker nodes): with S3_BUCKET set, photos and portraits go to an
 # S3-compatible store through django-storages. Private: objects are written without any public ACL
 # and no URL to them is ever given out; the views stream them after their owner/staff checks.
-S3_BUCKET = env_str("S3_BUCKET")
-if S3_BUCKET:
-    STORAGES["default"] = {
+def s3_storage() -> dict:
+    """The object store from the S3_* variables (tests/test_object_storage.py uses this very builder)."""
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": S3_BUCKET,
+            "bucket_name": env_str("S3_BUCKET"),
             "endpoint_url": env_str("S3_ENDPOINT_URL") or None,  # none: AWS itself
             "region_name": env_str("S3_REGION", "us-east-1"),
             "access_key": env_str("S3_ACCESS_KEY_ID") or None,  # none: the usual AWS credential chain
@@ -262,6 +264,11 @@ if S3_BUCKET:
             "addressing_style": "path",
         },
     }
+
+
+S3_BUCKET = env_str("S3_BUCKET")
+if S3_BUCKET:
+    STORAGES["default"] = s3_storage()
 # Uploaded images live outside any public URL space (security.md); they are served by views.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "private")))
 # No URL route serves this prefix; files are streamed by views that check permission.

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from portal.settings import s3_storage
 from reviews.models import Photo
 from reviews.tests.test_applications import flagged_case, holder, submit, upload_photo
 from tests import photoset
@@ -44,22 +45,9 @@ def s3(s3_server, settings, tmp_path, monkeypatch):
         "s3", endpoint_url=s3_server, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
     )
     client.create_bucket(Bucket=BUCKET)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": BUCKET,
-                "endpoint_url": s3_server,
-                "access_key": "test",
-                "secret_key": "test",
-                "region_name": "us-east-1",
-                "default_acl": "private",
-                "file_overwrite": False,
-                "addressing_style": "path",
-            },
-        },
-    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage()}  # exactly what production builds
     settings.MEDIA_ROOT = tmp_path / "local-media"
     yield client, env
     for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
