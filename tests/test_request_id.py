@@ -28,16 +28,17 @@ def test_two_requests_get_two_ids(client):
 
 
 def test_json_log_lines_carry_the_request_id(settings):
+    import io
     from logging.config import dictConfig
 
-    stream_config = {**settings.LOGGING, "root": {"handlers": ["console"], "level": "INFO"}}
-    stream_config["handlers"] = {
-        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "json", "stream": None}
-    }
-    import io
-
     out = io.StringIO()
-    stream_config["handlers"]["console"]["stream"] = out
+    # The project's own filters and formatters, with the console handler writing JSON into `out`.
+    console = {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "json", "stream": out}
+    stream_config = {
+        **settings.LOGGING,
+        "handlers": {"console": console},
+        "root": {"handlers": ["console"], "level": "INFO"},
+    }
     try:
         dictConfig(stream_config)
         token = requestid._current.set("req-0123456789")
