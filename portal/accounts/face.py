@@ -40,8 +40,8 @@ class LocalFaceVerifier:
             selfie_rgb = faces.analysis_copy(decode_image(selfie, reencode=False).image)
         except DomainError:
             return FaceResult(False, str(_("The picture is not a readable JPEG or PNG image.")))
-        found = faces.find_faces(selfie_rgb)
         grey = faces.grey(selfie_rgb)
+        found = faces.find_faces(selfie_rgb, grey)
         too_dark = str(_("The picture is too dark: turn towards a light and try again."))
         if not found:
             if float(grey.mean()) < self.min_luminance:
