@@ -268,6 +268,8 @@ DATA_MIGRATIONS = [
     ("reviews", "0002_approve_due_task"),
     ("reviews", "0003_staff_permissions"),
     ("reviews", "0004_purge_rejected_photos_task"),
+    ("accounts", "0007_resend_waiting_messages_task"),
+    ("reviews", "0008_recheck_waiting_photos_task"),
 ]
 
 

@@ -19,3 +19,9 @@ def check_photo(photo_id: str) -> str | None:
 def purge_rejected_photos() -> int:
     """Daily: rejected photos are kept only PHOTO_RETENTION_DAYS (security.md)."""
     return services.photos_purge_rejected()
+
+
+@shared_task
+def recheck_waiting_photos() -> int:
+    """Every 15 minutes: photos whose check task was lost (broker down at upload) are queued again."""
+    return services.photos_recheck_waiting()

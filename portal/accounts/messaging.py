@@ -3,6 +3,8 @@
 The task gets the row's id only: phone numbers and codes never appear in task arguments.
 """
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from portal.accounts import sms
@@ -32,3 +34,23 @@ def message_deliver(*, message_id: str) -> bool:
         raise
     OutboundMessage.objects.filter(pk=message_id).update(status=MessageStatus.SENT, sent_at=timezone.now())
     return True
+
+
+# A message still waiting this long after it was queued lost its task (the broker was down when it
+# was enqueued, or the queue was lost): the sweep enqueues it again. Sending stays at most once: the
+# claim above lets only one task send it.
+RESEND_AFTER = timedelta(minutes=2)
+
+
+def message_resend_waiting(*, now=None, batch: int = 500) -> int:
+    """Enqueue the delivery of every message left waiting longer than RESEND_AFTER; returns how many."""
+    cutoff = (now or timezone.now()) - RESEND_AFTER
+    ids = [
+        str(pk)
+        for pk in OutboundMessage.objects.filter(status=MessageStatus.PENDING, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    ]
+    for start in range(0, len(ids), batch):
+        enqueue_on_commit("portal.accounts.tasks.deliver_messages", ids[start : start + batch])
+    return len(ids)

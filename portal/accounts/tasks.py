@@ -4,7 +4,7 @@ from celery import shared_task
 
 from portal import ratelimit
 from portal.accounts import services
-from portal.accounts.messaging import message_deliver
+from portal.accounts.messaging import message_deliver, message_resend_waiting
 
 log = logging.getLogger(__name__)
 
@@ -32,3 +32,9 @@ def deliver_messages(message_ids: list[str]) -> int:
         except Exception:  # one gateway failure must not hold back the others; it is marked FAILED
             log.exception("message %s not delivered", message_id)
     return sent
+
+
+@shared_task
+def resend_waiting_messages() -> int:
+    """Every minute: messages whose delivery task was lost (broker down when queued) are queued again."""
+    return message_resend_waiting()

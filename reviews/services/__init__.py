@@ -12,6 +12,7 @@ from reviews.services.photos import (
     photo_check_run,
     photo_upload,
     photos_purge_rejected,
+    photos_recheck_waiting,
 )
 from reviews.services.working_days import working_day_override_delete, working_day_override_save
 
@@ -26,6 +27,7 @@ __all__ = [
     "photo_check_run",
     "photo_upload",
     "photos_purge_rejected",
+    "photos_recheck_waiting",
     "working_day_override_delete",
     "working_day_override_save",
 ]

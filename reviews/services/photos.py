@@ -53,6 +53,22 @@ def photo_upload(*, user: User, application_id, photo: bytes, ip: str | None = N
     return stored
 
 
+# A photo still being checked this long after upload lost its task (the broker was down when it was
+# enqueued): the sweep (every RECHECK_AFTER) enqueues its check again. Checking twice changes nothing
+# (photo_check_run claims the photo); the long interval keeps a deep queue from being doubled often.
+RECHECK_AFTER = timedelta(minutes=15)
+
+
+def photos_recheck_waiting(*, now=None) -> int:
+    """Enqueue the check of every photo left in `checking` longer than RECHECK_AFTER; returns how many."""
+    cutoff = (now or timezone.now()) - RECHECK_AFTER
+    waiting = Photo.objects.filter(status=PhotoStatus.CHECKING, uploaded_at__lt=cutoff).values_list("pk", flat=True)
+    ids = [str(pk) for pk in waiting]
+    for photo_id in ids:
+        enqueue_on_commit("reviews.tasks.check_photo", photo_id)
+    return len(ids)
+
+
 def photo_check_run(*, photo_id) -> str | None:
     """The Celery task's work: check one photo. Idempotent: a photo already checked is left alone."""
     from reviews.photo_checks import check_photo

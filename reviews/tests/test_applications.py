@@ -295,6 +295,35 @@ def test_photo_checking_is_visible_while_the_task_runs(api):
     assert photo_check_run(photo_id=photo.pk) is None  # twice: nothing changes
 
 
+def test_a_photo_uploaded_while_the_broker_is_down_is_accepted_and_checked_by_the_sweep(
+    api, django_capture_on_commit_callbacks, monkeypatch
+):
+    from celery import current_app
+
+    from reviews.services import photos_recheck_waiting
+    from reviews.services.photos import RECHECK_AFTER
+
+    person, _licence = holder(portrait=False)
+    application_id = submit(api, person).json()["id"]
+
+    def broker_down(*args, **kwargs):
+        raise OSError("connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(current_app.tasks["reviews.tasks.check_photo"], "delay", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = upload_photo(api, person, application_id, photoset.good(2).data)
+    assert response.status_code == 202  # stored and committed: the citizen is not told it failed
+    assert Photo.objects.get().status == "checking"
+    assert photos_recheck_waiting() == 0  # too young to be called lost
+    later = timezone.now() + RECHECK_AFTER + timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert photos_recheck_waiting(now=later) == 1
+    assert Photo.objects.get().status == "passed"
+    assert Application.objects.get().status == "submitted"
+    assert photos_recheck_waiting(now=later) == 0
+
+
 def test_flagged_photo_goes_to_review_with_problems(api, django_capture_on_commit_callbacks):
     person, _licence = holder(portrait=False)
     application_id = submit(api, person).json()["id"]
