@@ -365,6 +365,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- Messages to citizens ---------------------------------------------------------------------
 SMS_BACKEND = env_str("SMS_BACKEND", "console")
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"))
+# A message still waiting this many seconds after it was queued is queued again by the minutely sweep.
+MESSAGE_RESEND_AFTER = env_int("MESSAGE_RESEND_AFTER", 120)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@elicence.example")
 
@@ -375,6 +377,9 @@ REVIEW_WAITING_WORKING_DAYS = env_int("REVIEW_WAITING_WORKING_DAYS", 1)
 BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
 # Auto-approval claims and writes due applications in batches of this many (one transaction each).
 APPROVAL_BATCH_SIZE = env_int("APPROVAL_BATCH_SIZE", 1000)
+# A batch still claimed this many seconds later was left by a worker that died: the next pass takes it
+# back. A batch takes well under a second; a slow worker whose claim was taken back writes nothing.
+APPROVAL_CLAIM_TIMEOUT = env_int("APPROVAL_CLAIM_TIMEOUT", 120)
 # Rejected ID photos are deleted this many days after the decision (security.md); the row stays.
 PHOTO_RETENTION_DAYS = env_int("PHOTO_RETENTION_DAYS", 30)
 

@@ -5,6 +5,7 @@ The task gets the row's id only: phone numbers and codes never appear in task ar
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from portal.accounts import sms
@@ -36,15 +37,13 @@ def message_deliver(*, message_id: str) -> bool:
     return True
 
 
-# A message still waiting this long after it was queued lost its task (the broker was down when it
-# was enqueued, or the queue was lost): the sweep enqueues it again. Sending stays at most once: the
-# claim above lets only one task send it.
-RESEND_AFTER = timedelta(minutes=2)
-
-
 def message_resend_waiting(*, now=None, batch: int = 500) -> int:
-    """Enqueue the delivery of every message left waiting longer than RESEND_AFTER; returns how many."""
-    cutoff = (now or timezone.now()) - RESEND_AFTER
+    """Enqueue the delivery of every message left waiting longer than MESSAGE_RESEND_AFTER seconds.
+
+    Such a message lost its task (the broker was down when it was enqueued, or its queue was lost).
+    Sending stays at most once: the claim in message_deliver lets only one task send it. Returns how many.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.MESSAGE_RESEND_AFTER)
     ids = [
         str(pk)
         for pk in OutboundMessage.objects.filter(status=MessageStatus.PENDING, created_at__lt=cutoff).values_list(

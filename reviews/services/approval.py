@@ -28,7 +28,6 @@ from reviews.models import Application, ApplicationStatus, Photo, PhotoStatus, T
 from reviews.services.timeline import due_at_from, timeline_record, timeline_sms_text
 
 log = logging.getLogger(__name__)
-STALE_CLAIM = timedelta(minutes=10)
 USABLE_PHOTO = [PhotoStatus.PASSED, PhotoStatus.APPROVED]
 
 
@@ -64,16 +63,23 @@ def _approval_blocker(application: Application) -> str | None:
     )
 
 
-def _application_approve_claimed(application_id) -> str:
+def _stale_claim() -> timedelta:
+    """A claim older than this was left by a worker that died (SIGKILL, lost host): the next pass
+    releases it. Safe however short: a slow worker whose claim was released writes nothing (the
+    claim's time is its token, checked by every write)."""
+    return timedelta(seconds=settings.APPROVAL_CLAIM_TIMEOUT)
+
+
+def _application_approve_claimed(application_id, claim: datetime) -> str:
     """One claimed application, on its own (a portrait to copy from its photo): approve or reject it."""
     application = Application.objects.select_related("applicant", "licence").get(pk=application_id)
+    mine = Application.objects.filter(pk=application.pk, status=ApplicationStatus.APPROVING, claimed_at=claim)
     with transaction.atomic():
         reason = _approval_blocker(application)
         now = timezone.now()
         if reason:
-            Application.objects.filter(pk=application.pk, status=ApplicationStatus.APPROVING).update(
-                status=ApplicationStatus.REJECTED, reason=reason, decided_at=now
-            )
+            if not mine.update(status=ApplicationStatus.REJECTED, reason=reason, decided_at=now):
+                raise BatchConflict("the claim was taken back")
             timeline_record(application, ApplicationStatus.REJECTED, "rejected", reason=reason)
             audit_record(actor=None, action="application.rejected", obj=application, data={"reason": reason})
             return "rejected"
@@ -82,17 +88,17 @@ def _application_approve_claimed(application_id) -> str:
             with photo.image.open("rb") as fh:
                 licence_set_portrait(actor="auto-approval", number=application.licence.number, portrait=fh.read())
         elicence = elicence_issue(licence=application.licence, holder=application.applicant, actor="auto-approval")
-        Application.objects.filter(pk=application.pk, status=ApplicationStatus.APPROVING).update(
-            status=ApplicationStatus.APPROVED, decided_at=now, elicence=elicence
-        )
+        if not mine.update(status=ApplicationStatus.APPROVED, decided_at=now, elicence=elicence):
+            raise BatchConflict("the claim was taken back")
         timeline_record(application, ApplicationStatus.APPROVED, "ready", notify=False)
         audit_record(actor=None, action="application.approved", obj=application, data={"elicence": str(elicence.pk)})
     return "approved"
 
 
 # --- claiming -----------------------------------------------------------------------------------------
-def _claim_batch(as_of: datetime, size: int, skip: set) -> list:
-    """Claim up to `size` due applications with one statement (submitted → approving); their ids.
+def _claim_batch(as_of: datetime, size: int, skip: set) -> tuple[list, datetime]:
+    """Claim up to `size` due applications with one statement (submitted → approving); their ids and
+    the claim's time, which every later write of this batch checks (its token).
 
     PostgreSQL: the inner SELECT locks with SKIP LOCKED, so concurrent passes take different rows.
     SQLite serialises writers; the outer `status = submitted` keeps the claim conditional anyway."""
@@ -105,7 +111,8 @@ def _claim_batch(as_of: datetime, size: int, skip: set) -> list:
     if connection.features.has_select_for_update_skip_locked:
         due = due.select_for_update(skip_locked=True)
     table = connection.ops.quote_name(Application._meta.db_table)
-    claimed_at = Application._meta.get_field("claimed_at").get_db_prep_value(timezone.now(), connection)
+    claim = timezone.now()
+    claimed_at = Application._meta.get_field("claimed_at").get_db_prep_value(claim, connection)
     # Only the quoted table name and the ORM-compiled subquery are formatted in; values are parameters.
     sql = f"UPDATE {table} SET status = %s, claimed_at = %s WHERE status = %s AND id IN ({{inner_sql}}) RETURNING id"  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:  # FOR UPDATE compiles only inside one
@@ -116,7 +123,7 @@ def _claim_batch(as_of: datetime, size: int, skip: set) -> list:
         )
         rows = cursor.fetchall()
     pk = Application._meta.pk
-    return [pk.to_python(row[0]) for row in rows]
+    return [pk.to_python(row[0]) for row in rows], claim
 
 
 PLAIN_FIELDS = (
@@ -157,18 +164,19 @@ def _insert(model, objs: list) -> None:
             )
 
 
-def _hand_back(ids) -> None:
-    Application.objects.filter(pk__in=ids, status=ApplicationStatus.APPROVING).update(
+def _hand_back(ids, claim: datetime) -> None:
+    Application.objects.filter(pk__in=ids, status=ApplicationStatus.APPROVING, claimed_at=claim).update(
         status=ApplicationStatus.SUBMITTED
     )
 
 
 # --- one batch ------------------------------------------------------------------------------------------
-def _approve_batch(ids: list) -> tuple[dict, list]:
+def _approve_batch(ids: list, claim: datetime) -> tuple[dict, list]:
     """Approve or reject a claimed batch in one transaction. Returns the counts, and the ids that need
     the one-by-one path (a portrait to copy from the photo's file)."""
+    mine = Application.objects.filter(pk__in=ids, status=ApplicationStatus.APPROVING, claimed_at=claim)
     applications = list(
-        Application.objects.filter(pk__in=ids, status=ApplicationStatus.APPROVING)
+        mine
         .select_related("applicant", "licence")
         .only(  # what the re-check and the writes read: no encrypted ID or licence number is decrypted
             "licence_version",
@@ -186,6 +194,8 @@ def _approve_batch(ids: list) -> tuple[dict, list]:
             "licence__portrait",
         )
     )
+    if len(applications) != len(ids):
+        raise BatchConflict(f"{len(ids) - len(applications)} claimed rows were taken back")
     licence_ids = {a.licence_id for a in applications if a.licence_id}
     active = set(
         ELicence.objects.filter(licence_id__in=licence_ids, state=ELicenceState.VALID).values_list(
@@ -227,9 +237,7 @@ def _approve_batch(ids: list) -> tuple[dict, list]:
         ]
         _insert(ELicence, elicences)
         if approve:
-            updated = Application.objects.filter(
-                pk__in=[a.pk for a in approve], status=ApplicationStatus.APPROVING
-            ).update(
+            updated = mine.filter(pk__in=[a.pk for a in approve]).update(
                 status=ApplicationStatus.APPROVED,
                 decided_at=now,
                 # The licence's one valid e-licence, just inserted (a unique constraint keeps it one).
@@ -263,9 +271,7 @@ def _approve_batch(ids: list) -> tuple[dict, list]:
             if a.applicant.phone
         ]
         for reason, group in rejected.items():
-            updated = Application.objects.filter(
-                pk__in=[a.pk for a in group], status=ApplicationStatus.APPROVING
-            ).update(status=ApplicationStatus.REJECTED, reason=reason, decided_at=now)
+            updated = mine.filter(pk__in=[a.pk for a in group]).update(status=ApplicationStatus.REJECTED, reason=reason, decided_at=now)
             if updated != len(group):
                 raise BatchConflict(f"{len(group) - updated} claimed rows were taken back")
             for a in group:
@@ -298,24 +304,25 @@ def applications_approve_due(*, as_of: datetime | None = None, batch_size: int |
 
     Exactly once with any number of workers: each batch is claimed by one conditional UPDATE
     (submitted → approving); rows another worker claimed are not returned to this one. A claim left
-    behind by a crashed worker is released after STALE_CLAIM.
+    behind by a crashed worker is released after APPROVAL_CLAIM_TIMEOUT seconds.
     """
     as_of = as_of or timezone.now()
     batch_size = batch_size or settings.APPROVAL_BATCH_SIZE
     counts = {"approved": 0, "rejected": 0, "claimed_elsewhere": 0, "released": 0, "failed": 0, "batches": 0}
     counts["rescheduled"] = applications_reschedule_unknown()
     counts["released"] = Application.objects.filter(
-        status=ApplicationStatus.APPROVING, claimed_at__lt=timezone.now() - STALE_CLAIM
+        status=ApplicationStatus.APPROVING, claimed_at__lt=timezone.now() - _stale_claim()
     ).update(status=ApplicationStatus.SUBMITTED)
     failed: set = set()
-    while ids := _claim_batch(as_of, batch_size, failed):
+    while (claimed := _claim_batch(as_of, batch_size, failed))[0]:
+        ids, claim = claimed
         counts["batches"] += 1
         try:
-            done, one_by_one = _approve_batch(ids)
+            done, one_by_one = _approve_batch(ids, claim)
         except Exception:
             # Never lose an application: hand the batch back for the next pass and say so in the log.
             log.exception("auto-approval batch of %d failed; handed back", len(ids))
-            _hand_back(ids)
+            _hand_back(ids, claim)
             failed.update(ids)
             counts["failed"] += len(ids)
             continue
@@ -323,10 +330,10 @@ def applications_approve_due(*, as_of: datetime | None = None, batch_size: int |
         counts["rejected"] += done["rejected"]
         for application_id in one_by_one:
             try:
-                counts[_application_approve_claimed(application_id)] += 1
+                counts[_application_approve_claimed(application_id, claim)] += 1
             except Exception:
                 log.exception("auto-approval failed for application %s", application_id)
-                _hand_back([application_id])
+                _hand_back([application_id], claim)
                 failed.add(application_id)
                 counts["failed"] += 1
     metrics.APPROVALS.labels("approved").inc(counts["approved"])

@@ -213,6 +213,30 @@ def test_a_failing_batch_is_handed_back_whole_and_the_next_pass_approves_it(api,
     assert ELicence.objects.count() == 3
 
 
+def test_a_claim_left_by_a_dead_worker_is_taken_back_and_its_worker_can_no_longer_write(api, settings):
+    """A worker claims a batch and dies (SIGKILL between claim and write): after the claim timeout the
+    next pass takes the batch back and approves it once. Were the first worker only slow, its late
+    write finds its claim gone and writes nothing."""
+    from reviews.services import approval
+
+    people = [holder()[0] for _ in range(3)]
+    for person in people:
+        submit(api, person)
+    later = timezone.now() + timedelta(days=10)
+    ids, claim = approval._claim_batch(later, 10, set())
+    assert len(ids) == 3 and set(Application.objects.values_list("status", flat=True)) == {"approving"}
+    assert applications_approve_due(as_of=later)["approved"] == 0  # the claim is young: left alone
+
+    settings.APPROVAL_CLAIM_TIMEOUT = 0
+    result = applications_approve_due(as_of=later)
+    assert result["released"] == 3 and result["approved"] == 3, result
+    with pytest.raises(approval.BatchConflict):
+        approval._approve_batch(ids, claim)  # the "dead" worker wakes up: nothing of its batch is its own
+    assert ELicence.objects.count() == 3
+    assert set(Application.objects.values_list("status", flat=True)) == {"approved"}
+    assert TimelineEntry.objects.filter(status="approved").count() == 3
+
+
 def test_unknown_calendar_year_is_flagged_not_approved(api, monkeypatch):
     person, _licence = holder()
 

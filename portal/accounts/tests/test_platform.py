@@ -339,13 +339,15 @@ def test_behind_a_proxy_one_abuser_does_not_use_up_everyones_limit(api, settings
 @pytest.mark.django_db
 def test_a_message_whose_task_was_lost_is_sent_once_by_the_sweep(django_capture_on_commit_callbacks, monkeypatch):
     """The broker is down when the message is queued: the request still succeeds, the message waits,
-    and the sweep sends it once it is older than RESEND_AFTER; a second sweep sends nothing more."""
+    and the sweep sends it once it is older than MESSAGE_RESEND_AFTER; a second sweep sends nothing more."""
     from datetime import timedelta
 
     from celery import current_app
     from django.utils import timezone
 
-    from portal.accounts.messaging import RESEND_AFTER, message_resend_waiting
+    from django.conf import settings
+
+    from portal.accounts.messaging import message_resend_waiting
 
     def broker_down(*args, **kwargs):
         raise OSError("connection refused")
@@ -358,7 +360,7 @@ def test_a_message_whose_task_was_lost_is_sent_once_by_the_sweep(django_capture_
     assert sms.outbox == []
 
     assert message_resend_waiting() == 0  # too young: its task may still be on its way
-    later = timezone.now() + RESEND_AFTER + timedelta(seconds=1)
+    later = timezone.now() + timedelta(seconds=settings.MESSAGE_RESEND_AFTER + 1)
     with django_capture_on_commit_callbacks(execute=True):
         assert message_resend_waiting(now=later) == 1
     assert sms.outbox == [{"to": "13900000002", "text": "lost task"}]
