@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test test-fast lint format install system-deps bench-deps bench migrate clean messages
+.PHONY: run test test-fast lint format install system-deps bench-deps bench migrate clean messages cluster cluster-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,15 @@ bench: install bench-deps
 	$(PY) bench/upload_memory.py
 	$(PY) bench/verifications.py
 	$(PY) bench/approvals.py
+
+# A production-shaped cluster on this machine: haproxy → 2 gunicorn web nodes, PostgreSQL, RabbitMQ,
+# Redis, an S3-compatible server, a worker per queue and one beat (scripts/cluster.py).
+cluster: install system-deps
+	$(PY) scripts/cluster.py up
+
+# Its bounded load (1 and 2 web nodes) and fault runs; the last line is `cluster: ok` or `cluster: FAILED …`.
+cluster-check: install system-deps
+	$(PY) scripts/cluster.py check
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -3,14 +3,19 @@
 The task gets the row's id only: phone numbers and codes never appear in task arguments.
 """
 
+import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from portal.accounts import sms
 from portal.accounts.models import MessageStatus, OutboundMessage
 from portal.queue import enqueue_on_commit
+
+log = logging.getLogger(__name__)
 
 
 def message_send(*, recipient: str, text: str, user=None) -> OutboundMessage:
@@ -21,20 +26,41 @@ def message_send(*, recipient: str, text: str, user=None) -> OutboundMessage:
 
 
 def message_deliver(*, message_id: str) -> bool:
-    """Send one pending message. Idempotent: a second run (or a second worker) sends nothing."""
-    claimed = OutboundMessage.objects.filter(pk=message_id, status=MessageStatus.PENDING).update(
-        status=MessageStatus.SENDING
-    )
-    if claimed != 1:
+    """Send one pending message. Idempotent: a second run (or a second worker) sends nothing.
+
+    The claim (pending → sending) and the read of the text commit together, so a database failure
+    before the gateway is called leaves the message pending (the sweep sends it later), never
+    claimed and unsent. After the gateway accepted it, recording `sent` is retried through a short
+    database outage; a message is never sent twice.
+    """
+    with transaction.atomic():
+        message = OutboundMessage.objects.filter(pk=message_id, status=MessageStatus.PENDING).first()
+        claimed = message is not None and OutboundMessage.objects.filter(
+            pk=message_id, status=MessageStatus.PENDING
+        ).update(status=MessageStatus.SENDING)
+    if not claimed:
         return False
-    message = OutboundMessage.objects.get(pk=message_id)
     try:
         sms.get_backend().send(to=message.recipient, text=message.text)
     except Exception as exc:  # a gateway failure must not lose the message silently
         OutboundMessage.objects.filter(pk=message_id).update(status=MessageStatus.FAILED, error=str(exc)[:200])
         raise
-    OutboundMessage.objects.filter(pk=message_id).update(status=MessageStatus.SENT, sent_at=timezone.now())
+    _record(message_id, status=MessageStatus.SENT, sent_at=timezone.now())
     return True
+
+
+def _record(message_id: str, *, attempts: int = 30, **fields) -> None:
+    """Write the outcome of a send that happened, through a database restart of up to ~30 s."""
+    for attempt in range(attempts):
+        try:
+            OutboundMessage.objects.filter(pk=message_id).update(**fields)
+            return
+        except (OperationalError, InterfaceError):
+            if attempt == attempts - 1:
+                log.error("message %s was sent but could not be recorded as sent", message_id)
+                raise
+            connection.close()
+            time.sleep(1)
 
 
 def message_resend_waiting(*, now=None, batch: int = 500) -> int:

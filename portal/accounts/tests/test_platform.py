@@ -368,3 +368,31 @@ def test_a_message_whose_task_was_lost_is_sent_once_by_the_sweep(django_capture_
         assert message_resend_waiting(now=later) == 0
     assert len(sms.outbox) == 1
     assert OutboundMessage.objects.get(pk=message.pk).status == "sent"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sent_message_is_recorded_as_sent_through_a_database_outage(monkeypatch):
+    """The gateway took the message, then the database went away for a moment (a restart): the
+    `sent` mark is retried until it lands; the message is not left `sending`, nor sent again."""
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    from portal.accounts import messaging
+
+    message = OutboundMessage.objects.create(recipient="13900000003", text="through a restart")  # its task not run
+    real_update = QuerySet.update
+    failures = iter([OperationalError("server closed the connection unexpectedly")] * 2)
+
+    def flaky_update(queryset, **fields):
+        if fields.get("status") == "sent":
+            failure = next(failures, None)
+            if failure:
+                raise failure
+        return real_update(queryset, **fields)
+
+    monkeypatch.setattr(QuerySet, "update", flaky_update)
+    monkeypatch.setattr(messaging.time, "sleep", lambda _seconds: None)
+    assert message_deliver(message_id=str(message.pk)) is True
+    assert OutboundMessage.objects.get(pk=message.pk).status == "sent"
+    assert message_deliver(message_id=str(message.pk)) is False
+    assert sms.outbox == [{"to": "13900000003", "text": "through a restart"}]
