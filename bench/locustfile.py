@@ -21,9 +21,8 @@ import re
 import threading
 import time
 from collections import Counter, deque
-from pathlib import Path
-
 from datetime import date, timedelta
+from pathlib import Path
 
 from locust import FastHttpUser, between, events, task
 from stdnum.cn import ric
@@ -110,7 +109,9 @@ class Newcomer(Person):
     def register(self) -> None:
         self.headers = {"X-Forwarded-For": address()}
         phone = f"186{RUN}{next(sequence):07d}"
-        answer = self.client.post("/api/v1/accounts/phone-codes", json={"phone": phone}, headers=self.headers, name="phone code")
+        answer = self.client.post(
+            "/api/v1/accounts/phone-codes", json={"phone": phone}, headers=self.headers, name="phone code"
+        )
         if answer.status_code != 202:
             return
         code = self._code_for(phone)
@@ -155,9 +156,13 @@ class Applicant(Person):
             return  # every seeded applicant has uploaded
         boundary = f"cluster{random.getrandbits(64):016x}"
         body = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="photo.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
-        ).encode() + random.choice(PHOTOS) + f"\r\n--{boundary}--\r\n".encode()
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="photo.jpg"\r\n'
+                "Content-Type: image/jpeg\r\n\r\n"
+            ).encode()
+            + random.choice(PHOTOS)
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
         headers = {
             **self.headers,
             "Authorization": f"Token {applicant['token']}",

@@ -89,9 +89,9 @@ def sh(*cmd: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
 
 
 def fetch(method: str, url: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 10):
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310 — http://127.0.0.1 only
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 — 127.0.0.1 only
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
             return answer.status, answer.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -240,8 +240,9 @@ class Cluster:
     # --- the portal's processes ---------------------------------------------------------------------
     def web(self, name: str) -> None:
         port = self.web_ports[name]
-        self.start(name, [str(BIN / "gunicorn"), "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                          "--threads", str(self.web_threads), "--timeout", "30", "--graceful-timeout", "10"])  # fmt: skip
+        command = [str(BIN / "gunicorn"), "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                   "--threads", str(self.web_threads), "--timeout", "30", "--graceful-timeout", "10"]  # fmt: skip
+        self.start(name, command)
         if not wait_until(lambda: fetch("GET", f"http://127.0.0.1:{port}/readyz")[0] == 200, 60):
             raise Failed(f"{name} did not become ready")
 
@@ -317,9 +318,13 @@ backend web
         photo = Path(accounts["photos"][0]).read_bytes()
         boundary = uuid.uuid4().hex
         body = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="p.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
-        ).encode() + photo + f"\r\n--{boundary}--\r\n".encode()
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="p.jpg"\r\n'
+                "Content-Type: image/jpeg\r\n\r\n"
+            ).encode()
+            + photo
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
         auth = {"Authorization": f"Token {probe['token']}"}
         status, _ = fetch(
             "POST",
@@ -333,7 +338,10 @@ backend web
 
         def checked_on_web2() -> bool:
             _, answer = fetch(
-                "GET", f"http://127.0.0.1:{self.web_ports['web2']}/api/v1/applications/{probe['application']}", None, auth
+                "GET",
+                f"http://127.0.0.1:{self.web_ports['web2']}/api/v1/applications/{probe['application']}",
+                None,
+                auth,
             )
             seen.update(json.loads(answer))
             return seen["photo"]["status"] in ("passed", "flagged")
@@ -362,14 +370,15 @@ backend web
             "CLUSTER_LOAD_RUN": str(run),
         }
         say(f"load: {users} users for {seconds} s through the balancer, {len(nodes)} web node(s)")
-        subprocess.run(
-            [str(BIN / "locust"), "-f", "bench/locustfile.py", "--headless", "-u", str(users), "-r", str(users),
-             "-t", f"{seconds}s", "--host", self.url, "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
-             "--stop-timeout", "20"],
-            cwd=ROOT, env=env, check=False, stdout=open(VAR / "logs" / f"locust-{len(nodes)}.log", "w"),
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        rows = list(csv.DictReader(open(f"{prefix}_stats.csv")))
+        with open(VAR / "logs" / f"locust-{len(nodes)}.log", "w") as log:
+            subprocess.run(
+                [str(BIN / "locust"), "-f", "bench/locustfile.py", "--headless", "-u", str(users), "-r", str(users),
+                 "-t", f"{seconds}s", "--host", self.url, "--csv", str(prefix), "--only-summary", "--loglevel",
+                 "WARNING", "--stop-timeout", "20"],
+                cwd=ROOT, env=env, check=False, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        with open(f"{prefix}_stats.csv") as stats:
+            rows = list(csv.DictReader(stats))
         lines = [f"{len(nodes)} web node(s), {users} users, {seconds} s:"]
         lines.append(f"  {'kind':<16}{'requests':>9}{'failed':>8}{'req/s':>8}{'p50':>7}{'p95':>7}{'p99':>7}  ms")
         for row in rows:
@@ -428,7 +437,9 @@ backend web
         import psycopg
 
         with psycopg.connect(DB_URL.replace("postgres://", "postgresql://"), connect_timeout=3) as conn:
-            rows = dict(conn.execute("SELECT status, count(*) FROM accounts_outboundmessage GROUP BY status").fetchall())
+            rows = dict(
+                conn.execute("SELECT status, count(*) FROM accounts_outboundmessage GROUP BY status").fetchall()
+            )
         lines = self.sms_file.read_text(encoding="utf-8").splitlines() if self.sms_file.exists() else []
         return {
             "messages": sum(rows.values()),
@@ -441,8 +452,8 @@ backend web
     # --- 3. faults -------------------------------------------------------------------------------
     def approved(self, tag: int) -> int:
         return self.sql(
-            "SELECT count(*) FROM reviews_application a JOIN accounts_user u ON u.id = a.applicant_id "
-            f"WHERE u.username LIKE 't{tag}-%' AND a.status = 'approved'"
+            "SELECT count(*) FROM reviews_application a JOIN accounts_user u ON u.id = a.applicant_id "  # noqa: S608
+            f"WHERE u.username LIKE 't{int(tag)}-%' AND a.status = 'approved'"
         )
 
     def mid_pass(self, tag: int, count: int, fault, label: str, within: float) -> None:
@@ -470,7 +481,12 @@ backend web
         say(f"{label}: all {count} approved {time.monotonic() - back:.0f} s after the fault" if done else
             f"{label}: {progress['n']} of {count} approved {within:.0f} s after the fault")  # fmt: skip
         say(f"{label}: {report}")
-        if not done or report["elicences"] != count or report["holders_with_two_elicences"] or report["messages"] != count:
+        if (
+            not done
+            or report["elicences"] != count
+            or report["holders_with_two_elicences"]
+            or report["messages"] != count
+        ):
             self.failures.append(f"{label}: {report}")
 
     def kill_approvals_worker(self) -> None:
@@ -587,7 +603,17 @@ def check(args) -> int:
         accounts = {}
         for run in (1, 2):
             path = VAR / f"accounts-{run}.json"
-            cluster.data("people", "--tag", str(10 + run), "--holders", "30", "--applicants", str(args.applicants), "--out", str(path))
+            cluster.data(
+                "people",
+                "--tag",
+                str(10 + run),
+                "--holders",
+                "30",
+                "--applicants",
+                str(args.applicants),
+                "--out",
+                str(path),
+            )
             accounts[run] = json.loads(path.read_text())
         accounts[1]["probe"] = accounts[1]["applicants"].pop()
         cluster.photos_across_nodes(accounts[1])
@@ -629,7 +655,13 @@ def up(args) -> int:
     cluster = Cluster()
     try:
         cluster.up()
-        print(f"\n  Balancer: {cluster.url}   logs: {VAR / 'logs'}   SMS: {cluster.sms_file}\n  Ctrl-C stops everything.\n")
+        sh(PY, "manage.py", "seed_demo", cwd=ROOT, env=cluster.env)
+        accounts = json.loads((VAR / "demo-accounts.json").read_text())["accounts"]
+        print("\n  Demo log-ins (username / password):")
+        for account in accounts:
+            print(f"    {account['role']:<15} {account['username']:<12} {account['password']}")
+        print(f"\n  Balancer: {cluster.url}   logs: {VAR / 'logs'}   SMS: {cluster.sms_file}")
+        print("  Ctrl-C stops everything.\n", flush=True)
         while all(p.poll() is None for p in cluster.procs.values()):
             time.sleep(1)
         dead = [name for name, p in cluster.procs.items() if p.poll() is not None]

@@ -176,9 +176,9 @@ def _approve_batch(ids: list, claim: datetime) -> tuple[dict, list]:
     the one-by-one path (a portrait to copy from the photo's file)."""
     mine = Application.objects.filter(pk__in=ids, status=ApplicationStatus.APPROVING, claimed_at=claim)
     applications = list(
-        mine
-        .select_related("applicant", "licence")
-        .only(  # what the re-check and the writes read: no encrypted ID or licence number is decrypted
+        mine.select_related(
+            "applicant", "licence"
+        ).only(  # what the re-check and the writes read: no encrypted ID or licence number is decrypted
             "licence_version",
             "validity_start",
             "face_verified",
@@ -271,7 +271,9 @@ def _approve_batch(ids: list, claim: datetime) -> tuple[dict, list]:
             if a.applicant.phone
         ]
         for reason, group in rejected.items():
-            updated = mine.filter(pk__in=[a.pk for a in group]).update(status=ApplicationStatus.REJECTED, reason=reason, decided_at=now)
+            updated = mine.filter(pk__in=[a.pk for a in group]).update(
+                status=ApplicationStatus.REJECTED, reason=reason, decided_at=now
+            )
             if updated != len(group):
                 raise BatchConflict(f"{len(group) - updated} claimed rows were taken back")
             for a in group:

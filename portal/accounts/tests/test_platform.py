@@ -343,9 +343,8 @@ def test_a_message_whose_task_was_lost_is_sent_once_by_the_sweep(django_capture_
     from datetime import timedelta
 
     from celery import current_app
-    from django.utils import timezone
-
     from django.conf import settings
+    from django.utils import timezone
 
     from portal.accounts.messaging import message_resend_waiting
 
