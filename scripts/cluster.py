@@ -26,6 +26,7 @@ The last line is `cluster: ok` or `cluster: FAILED <what>`. Everything started i
 """
 
 import argparse
+import contextlib
 import csv
 import http.client
 import json
@@ -162,13 +163,18 @@ class Cluster:
         if process is None or process.poll() is not None:
             return
         try:
-            os.killpg(process.pid, sig)
+            if sig == signal.SIGKILL:  # the host is lost: the process and all its children at once
+                os.killpg(process.pid, sig)
+            else:  # the main process only: Celery finishes its tasks (warm shutdown), gunicorn its requests
+                process.send_signal(sig)
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
         except ProcessLookupError:
             pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # anything of its group left behind
 
     def stop_all(self) -> None:
         for name in list(self.procs):
@@ -258,8 +264,13 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
+    # A busy node answers its probe late, not never: give it 3 s, and three misses, before taking it out.
+    timeout check 3s
     retries 2
     option redispatch
+    # A fresh connection to the node per request: a request that reaches a dead node fails to connect
+    # and is redispatched, instead of failing on a kept-alive connection (measured: 2 such errors).
+    option http-server-close
 
 frontend portal
     bind 127.0.0.1:{self.lb_port}
@@ -273,7 +284,7 @@ backend web
     option httpchk
     http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
-    default-server inter 1s fall 2 rise 1 maxconn 100
+    default-server inter 1s fall 3 rise 1 maxconn 100
 {servers}
 """
         path = VAR / "haproxy.cfg"
@@ -581,18 +592,22 @@ backend web
         time.sleep(seconds / 3)
         killed_at = time.monotonic()
         self.stop("web2", signal.SIGKILL)
+        killed = time.monotonic()  # a request that started before this may have been in flight on web2
         say(f"{label}: web2 killed (SIGKILL) with {threads} clients running")
         for thread in workers:
             thread.join()
         before = sum(1 for t, _ok in results if t < killed_at)
         errors = [t - killed_at for t, ok in results if not ok]
-        late = [e for e in errors if e > 5]
+        late = [t for t, ok in results if not ok and t > killed]
         say(f"{label}: {len(results)} requests ({before} before the kill), {len(errors)} failed "
             f"(at {', '.join(f'{e:+.2f}s' for e in errors[:10]) or '-'} from the kill); served after: "
             f"{sum(1 for t, ok in results if t > killed_at and ok)}")  # fmt: skip
         self.figures.append(f"web node killed under load: {len(errors)} of {len(results)} requests failed")
         if len(errors) > threads or late or not any(ok for t, ok in results if t > killed_at + 3):
-            self.failures.append(f"{label}: {len(errors)} errors (in flight at most {threads}), {len(late)} late")
+            self.failures.append(
+                f"{label}: {len(errors)} errors (at most {threads} in flight), "
+                f"{len(late)} on requests sent after the kill"
+            )
 
 
 def check(args) -> int:
