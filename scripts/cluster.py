@@ -122,6 +122,7 @@ class Cluster:
             "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "FIELD_HASH_KEY": "cluster-hash-key-0123456789abcdef",
             "RECEIPT_SIGNING_KEY": "Y2x1c3Rlci1yZWNlaXB0LWtleS0wMTIzNDU2Nzg5YWI",
+            "QR_SIGNING_KEY": "Y2x1c3Rlci1xci1zaWduaW5nLWtleS0wMTIzNDU2Nzg",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_SSL_REDIRECT": "0",
             "TRUSTED_PROXIES": "127.0.0.1",
@@ -257,9 +258,12 @@ class Cluster:
         servers = "\n".join(f"    server {n} 127.0.0.1:{self.web_ports[n]} check" for n in nodes)
         config = f"""global
     maxconn 4000
+    log stdout format raw local0
 
 defaults
     mode http
+    log global
+    option httplog
     option forwardfor
     timeout connect 2s
     timeout client 30s
@@ -565,6 +569,7 @@ backend web
         label = "SIGKILL web node under load"
         self.balancer(["web1", "web2"])
         results: list[tuple[float, bool]] = []
+        kinds: dict[str, int] = {}
         stop_at = time.monotonic() + seconds
         lock = threading.Lock()
 
@@ -580,9 +585,13 @@ backend web
                     answer = connection.getresponse()
                     answer.read()
                     ok = answer.status == 200
-                except (OSError, http.client.HTTPException):
+                    if answer.will_close:  # the balancer's error page closes the connection
+                        connection = None
+                except (OSError, http.client.HTTPException) as error:
                     ok = False
                     connection = None
+                    with lock:
+                        kinds[type(error).__name__] = kinds.get(type(error).__name__, 0) + 1
                 with lock:
                     results.append((started, ok))
 
@@ -599,9 +608,10 @@ backend web
         before = sum(1 for t, _ok in results if t < killed_at)
         errors = [t - killed_at for t, ok in results if not ok]
         late = [t for t, ok in results if not ok and t > killed]
+        served = sum(1 for t, ok in results if t > killed_at and ok)
         say(f"{label}: {len(results)} requests ({before} before the kill), {len(errors)} failed "
             f"(at {', '.join(f'{e:+.2f}s' for e in errors[:10]) or '-'} from the kill); served after: "
-            f"{sum(1 for t, ok in results if t > killed_at and ok)}")  # fmt: skip
+            f"{served}; client-side errors: {kinds or 'none'}")  # fmt: skip
         self.figures.append(f"web node killed under load: {len(errors)} of {len(results)} requests failed")
         if len(errors) > threads or late or not any(ok for t, ok in results if t > killed_at + 3):
             self.failures.append(
