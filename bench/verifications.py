@@ -144,6 +144,7 @@ def main() -> None:
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "FIELD_HASH_KEY": "bench-hash-key-0123456789abcdef",
         "RECEIPT_SIGNING_KEY": "cmVjZWlwdC1iZW5jaC1rZXktMDEyMzQ1Njc4OWFiY2Q",
+        "QR_SIGNING_KEY": "YmVuY2gtcXItc2lnbmluZy1rZXktMDEyMzQ1Njc4OWE",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "VERIFY_RATE_LIMIT": "100000000",

@@ -82,7 +82,9 @@ class QROut(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, issued) -> str:
-        return verify_url(self.context["request"], issued.token)
+        # The page of this display's short code: the signed token (`EL1:` base45) has characters a
+        # URL path cannot carry, and the code checks the same e-licence for the same minute.
+        return verify_url(self.context["request"], issued.short_code)
 
     def get_lifetime_seconds(self, issued) -> int:
         return tokens.QR_TOKEN_TTL

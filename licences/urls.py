@@ -15,4 +15,6 @@ urlpatterns = [
     path("v/", views.verify_form, name="verify_form"),
     path("v/s/<str:code>", views.verify_share, name="verify_share"),
     path("v/<str:token>", views.verify, name="verify"),
+    # The public keys of the signed QR (licences/signed_qr.py), for verifiers that check it offline.
+    path(".well-known/jwks.json", views.jwks, name="jwks"),
 ]

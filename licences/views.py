@@ -2,13 +2,13 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from licences import forms, pdf, presenters, selectors, services, tokens
+from licences import forms, pdf, presenters, selectors, services, signed_qr, tokens
 from licences.serializers import ELicenceOut, LicenceOut, ShareOut, VerificationLogOut, VerificationOut
 from portal.dates import local_time
 from portal.errors import DomainError
@@ -141,3 +141,11 @@ def verify_form(request):
     return render(
         request, "licences/verify.html", {"form_only": True, "form": form}, status=400 if form.errors else 200
     )
+
+
+def jwks(request):
+    """The QR signing keys (JWK Set): the current key and those still in their rotation overlap."""
+    response = JsonResponse(signed_qr.jwks())
+    response["Cache-Control"] = "public, max-age=3600"  # a verifier refreshes hourly; rotation overlaps longer
+    response["Access-Control-Allow-Origin"] = "*"  # public keys, for any verifier's web page
+    return response

@@ -4,6 +4,7 @@ Development defaults are safe to run on a laptop (SQLite and a file-system broke
 production (`DEBUG=0`) refuses to start with development secrets.
 """
 
+import base64
 import ipaddress
 import json
 import os
@@ -80,6 +81,14 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "t
 
 
 # --- Keys for personal data at rest (security.md: encrypted ID and phone numbers) ---------------
+def _new_p256_key() -> str:
+    """A P-256 private key as its 32-byte scalar, base64url (QR_SIGNING_KEY)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value.to_bytes(32, "big")
+    return base64.urlsafe_b64encode(scalar).rstrip(b"=").decode()
+
+
 def _development_keys() -> dict[str, str]:
     """Generate the development keys once and keep them under var/ (never used with DEBUG=0)."""
     path = VAR_DIR / "dev-keys.json"
@@ -88,6 +97,7 @@ def _development_keys() -> dict[str, str]:
         "encryption": lambda: Fernet.generate_key().decode(),
         "hash": lambda: secrets.token_urlsafe(32),
         "receipt": lambda: secrets.token_urlsafe(32),  # 32 random bytes: an Ed25519 private key
+        "qr": _new_p256_key,
     }
     missing = {name: make() for name, make in wanted.items() if name not in keys}
     if missing:
@@ -100,15 +110,22 @@ def _development_keys() -> dict[str, str]:
 _encryption_keys = env_list("FIELD_ENCRYPTION_KEY", [])
 _hash_key = env_str("FIELD_HASH_KEY")
 _receipt_key = env_str("RECEIPT_SIGNING_KEY")
-if not _encryption_keys or not _hash_key or not _receipt_key:
+_qr_key = env_str("QR_SIGNING_KEY")
+if not _encryption_keys or not _hash_key or not _receipt_key or not _qr_key:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "FIELD_ENCRYPTION_KEY, FIELD_HASH_KEY and RECEIPT_SIGNING_KEY must be set when DEBUG=0"
+            "FIELD_ENCRYPTION_KEY, FIELD_HASH_KEY, RECEIPT_SIGNING_KEY and QR_SIGNING_KEY must be set when DEBUG=0"
         )
     _dev = _development_keys()
     _encryption_keys = _encryption_keys or [_dev["encryption"]]
     _hash_key = _hash_key or _dev["hash"]
     _receipt_key = _receipt_key or _dev["receipt"]
+    _qr_key = _qr_key or _dev["qr"]
+# P-256 private key (32-byte scalar, base64url) that signs the offline-verifiable QR tokens
+# (licences/signed_qr.py); QR_VERIFY_KEYS: older public keys still accepted while their tokens live.
+QR_SIGNING_KEY = _qr_key
+QR_VERIFY_KEYS = env_list("QR_VERIFY_KEYS", [])
+QR_ISSUER = env_str("QR_ISSUER", "CN")
 # Ed25519 private key (32 bytes, base64url) that signs verification receipts (L4).
 RECEIPT_SIGNING_KEY = _receipt_key
 # Newest key first; older keys still decrypt until `rotate_field_keys` has re-encrypted everything.

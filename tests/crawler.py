@@ -39,6 +39,7 @@ NOT_PAGES = {
     "healthz": "JSON for load balancers (tests/test_health.py)",
     "readyz": "JSON for load balancers (tests/test_health.py)",
     "metrics": "Prometheus text for the allow-list (tests/test_metrics.py)",
+    "licences:jwks": "the QR signing keys as a JWK Set, for verifiers (licences/tests/test_elicence.py)",
 }
 NOT_PAGE_PREFIXES = ("api-",)  # the REST API: tests/test_contract.py and tests/security
 
@@ -179,16 +180,22 @@ def role_user(world: World, role: str):
 
 
 def fresh_token_for(elicence) -> str:
-    from licences import tokens
+    from licences.services import elicence_qr_issue
 
-    token, _expires = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=elicence.licence_version)
-    return token
+    return elicence_qr_issue(elicence=elicence).token
+
+
+def fresh_short_code_for(elicence) -> str:
+    """What the display's QR opens: the verification page of its short code."""
+    from licences.services import elicence_qr_issue
+
+    return elicence_qr_issue(elicence=elicence).short_code
 
 
 # --- the visits --------------------------------------------------------------------------------------
 def visits(world: World) -> dict[str, list[Visit]]:
     def verify_qr():
-        return reverse("licences:verify", args=[fresh_token_for(world.elicence)])
+        return reverse("licences:verify", args=[fresh_short_code_for(world.elicence)])
 
     verify_share = reverse("licences:verify_share", args=[world.share_code])
     application = reverse("reviews:application", args=[world.application_id])

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def manage(*args, **env):
-    unset = {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "FIELD_HASH_KEY", "RECEIPT_SIGNING_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    unset = {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "FIELD_HASH_KEY", "RECEIPT_SIGNING_KEY", "QR_SIGNING_KEY",
+             "DJANGO_ALLOW_ASYNC_UNSAFE"}  # fmt: skip
     base = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60
@@ -52,6 +53,7 @@ def test_check_deploy_is_quiet_with_production_settings():
         FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
         FIELD_HASH_KEY="h" * 40,
         RECEIPT_SIGNING_KEY="r" * 43,
+        QR_SIGNING_KEY="q" * 43,
         ALLOWED_HOSTS="elicence.example",
     )
     assert result.returncode == 0, result.stderr + result.stdout
@@ -74,6 +76,7 @@ def test_the_readme_production_snippet_starts_and_answers(tmp_path):
 
     exports = [line for line in _readme_production_snippet() if line.startswith("export ")]
     assert any("RECEIPT_SIGNING_KEY" in line for line in exports)
+    assert any("QR_SIGNING_KEY" in line for line in exports)
     shell = subprocess.run(
         ["bash", "-c", "set -e\n" + "\n".join(exports) + "\nenv -0"],
         capture_output=True,

@@ -120,13 +120,13 @@ def test_the_review_case_shows_the_dress_and_pose_codes_as_hints(
 
 
 def test_verification_log_and_verify_page_read_as_words_in_beijing_time(police_member):
-    from licences import services, tokens
+    from licences import services
 
     holder = make_person(name="张三")
     elicence = make_elicence(holder)
     at = datetime(2026, 1, 5, 17, 30, tzinfo=UTC)  # 2026-01-06 01:30 in Beijing
     with mock.patch("django.utils.timezone.now", return_value=at), mock.patch("time.time", return_value=at.timestamp()):
-        token, _expires = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=elicence.licence_version)
+        token = services.elicence_qr_issue(elicence=elicence).token
         services.verification_record(verifier=police_member, token=token, purpose="路面检查")
     client = Client()
     client.force_login(holder)
@@ -135,8 +135,7 @@ def test_verification_log_and_verify_page_read_as_words_in_beijing_time(police_m
     assert ">qr<" not in log and ">valid<" not in log
     # The police see one name row, the status and sex as words, the time in Beijing time.
     client.force_login(police_member)
-    token, _expires = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=elicence.licence_version)
-    page = _page(client, f"/v/{token}")
+    page = _page(client, f"/v/{services.elicence_qr_issue(elicence=elicence).short_code}")
     holder_rows = re.search(r'<dl class="facts" id="holder">(.*?)</dl>', page, re.S).group(1)
     assert holder_rows.count("<dt>姓名</dt>") == 1
     assert "<dd>正常</dd>" in holder_rows and "<dd>男</dd>" in holder_rows
@@ -144,17 +143,15 @@ def test_verification_log_and_verify_page_read_as_words_in_beijing_time(police_m
 
 
 def test_a_verifier_states_a_purpose_once_and_it_is_kept_for_scanned_codes(police_member):
-    from licences import tokens
+    from licences import services
     from licences.models import Verification
 
     elicence = make_elicence(make_person(name="张三"))
     client = Client()
     client.force_login(police_member)
     short = Verification.objects.count()
-    token, _expires = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=elicence.licence_version)
-    client.post("/v/", {"code": token, "purpose": "路面检查"})
-    token, _expires = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=elicence.licence_version)
-    client.get(f"/v/{token}")  # a scanned QR: no form on the way
+    client.post("/v/", {"code": services.elicence_qr_issue(elicence=elicence).token, "purpose": "路面检查"})
+    client.get(f"/v/{services.elicence_qr_issue(elicence=elicence).short_code}")  # a scanned QR: no form
     purposes = list(Verification.objects.order_by("checked_at").values_list("purpose", flat=True))[short:]
     assert purposes == ["路面检查", "路面检查"]
 
@@ -275,13 +272,13 @@ def test_the_catalogue_has_no_empty_or_fuzzy_entries_and_is_compiled():
 
 
 def test_the_receipt_pdf_names_its_fields_and_gives_beijing_time(police_member):
-    from licences import services, tokens
+    from licences import services
     from licences.pdf import receipt_lines, receipt_pdf
 
     elicence = make_elicence(make_person(name="张三"))
     at = datetime(2026, 1, 5, 17, 30, tzinfo=UTC)
     with mock.patch("django.utils.timezone.now", return_value=at), mock.patch("time.time", return_value=at.timestamp()):
-        token, _expires = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=elicence.licence_version)
+        token = services.elicence_qr_issue(elicence=elicence).token
         outcome = services.verification_record(verifier=police_member, token=token, purpose="路面检查")
     lines = receipt_lines(outcome.receipt["receipt"])
     text = "\n".join(lines)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from licences import tokens
+from licences import signed_qr, tokens
 from licences.models import ELicence, ELicenceState, InvalidReason, Licence, LicenceStatus, QRCode
 from portal.accounts.audit import audit_record
 from portal.accounts.messaging import message_send
 from portal.accounts.models import User
 from portal.errors import DomainError
+from portal.masking import mask_name
 
 
 def holder_notify(holder: User, text: str) -> None:
@@ -89,13 +90,35 @@ class QRIssue:
     server_time: datetime
 
 
+def points_band(points: int) -> str:
+    """The points as a band, as an offline verifier needs them: 0, 1-5, 6-11 or 12 (red)."""
+    return "0" if points == 0 else "1-5" if points <= 5 else "6-11" if points < 12 else "12"
+
+
+def elicence_offline_claims(elicence: ELicence) -> dict:
+    """What the signed QR carries for a verifier without a network (licences/signed_qr.py): the same
+    masked facts the live display shows, never a full name or number."""
+    licence = elicence.licence
+    return {
+        "ver": elicence.licence_version,
+        "name": mask_name(licence.name),
+        "number": licence.number_masked,
+        "classes": list(licence.classes),
+        "valid_from": licence.valid_from.isoformat(),
+        "valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
+        "status": licence.status,
+        "state": elicence.state,
+        "paper_required": licence.paper_required,
+        "points": points_band(licence.points),
+    }
+
+
 def elicence_qr_issue(*, elicence: ELicence) -> QRIssue:
     if not elicence.is_valid or elicence.licence_version != elicence.licence.version:
         raise DomainError("elicence_not_valid", _("This e-licence is not valid."), status=409)
     now = timezone.now()
-    token, expires_at = tokens.qr_token_issue(
-        elicence_id=elicence.pk, licence_version=elicence.licence_version, now=now.timestamp()
-    )
+    issued_at = int(now.timestamp())
+    expires_at = datetime.fromtimestamp(issued_at + tokens.QR_TOKEN_TTL, UTC)
     for _attempt in range(5):
         code = tokens.random_code(tokens.SHORT_CODE_LENGTH)
         try:
@@ -106,6 +129,9 @@ def elicence_qr_issue(*, elicence: ELicence) -> QRIssue:
             break
         except IntegrityError:
             continue
+    # The signed token names the e-licence by this display's short code, not by any identifier of ours.
+    claims = {"ref": code, **elicence_offline_claims(elicence)}
+    token = signed_qr.sign(claims, now=issued_at, ttl=tokens.QR_TOKEN_TTL)
     return QRIssue(token=token, short_code=code, expires_at=expires_at, server_time=now)
 
 

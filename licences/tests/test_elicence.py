@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from conftest import make_elicence, make_licence, make_person
-from licences import tokens
+from licences import signed_qr, tokens
 from licences.models import ELicence, Verification
 from licences.services import elicences_expire, licence_upsert
 from portal.accounts import sms
@@ -30,44 +30,113 @@ def verify(api, user=None, **body):
     return api.post("/api/v1/verifications", body, format="json")
 
 
-# --- tokens -----------------------------------------------------------------------------------------
-def test_token_round_trip_and_lifetime(citizen):
-    elicence = make_elicence(citizen)
-    token, _expires = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=1, now=1_000_000)
-    claims = tokens.qr_token_read(token, now=1_000_000 + 30)
-    assert claims.elicence_id == elicence.pk and claims.licence_version == 1
-    assert tokens.QR_TOKEN_TTL <= 90
-    tokens.qr_token_read(token, now=1_000_000 + tokens.QR_TOKEN_TTL + tokens.CLOCK_SKEW)  # inside the window
-    with pytest.raises(tokens.TokenError) as exc:
-        tokens.qr_token_read(token, now=1_000_000 + tokens.QR_TOKEN_TTL + tokens.CLOCK_SKEW + 1)
+# --- tokens: the signed QR (licences/signed_qr.py) -------------------------------------------------
+def signed(citizen, **claims_override):
+    """A fresh signed QR token of the citizen's e-licence, and its issue."""
+    from licences.services import elicence_qr_issue
+
+    elicence = citizen.elicences.first() or make_elicence(citizen)
+    return elicence_qr_issue(elicence=elicence)
+
+
+def test_signed_token_round_trip_and_lifetime(citizen):
+    issued = signed(citizen)
+    assert issued.token.startswith("EL1:")
+    now = time.time()
+    claims = signed_qr.read(issued.token, keys=signed_qr.verify_keys(), now=now)
+    assert claims["ref"] == issued.short_code and claims["name"] == "*三" and claims["ver"] == 1
+    assert claims["classes"] == ["C1"] and claims["state"] == "valid" and claims["points"] == "0"
+    assert claims["expires_at"] - claims["issued_at"] == tokens.QR_TOKEN_TTL <= 120
+    expires = claims["expires_at"]
+    signed_qr.read(issued.token, keys=signed_qr.verify_keys(), now=expires + tokens.CLOCK_SKEW, skew=tokens.CLOCK_SKEW)
+    with pytest.raises(signed_qr.SignedQRError) as exc:
+        signed_qr.read(issued.token, keys=signed_qr.verify_keys(), now=expires + 6, skew=tokens.CLOCK_SKEW)
     assert exc.value.reason == "expired"
 
 
-@pytest.mark.parametrize("mangle", ["flip", "truncate", "garbage", "empty", "other_key"])
-def test_forged_tokens_are_bad(citizen, settings, mangle):
-    elicence = make_elicence(citizen)
-    token, _ = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=1)
-    if mangle == "flip":
-        raw = bytearray(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        raw[17] ^= 1  # change the version inside the payload
-        token = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+def _cose(token: str) -> bytes:
+    import zlib
+
+    import base45
+
+    return zlib.decompress(base45.b45decode(token[len(signed_qr.PREFIX) :]))
+
+
+def _retokenise(cose: bytes) -> str:
+    import zlib
+
+    import base45
+
+    return signed_qr.PREFIX + base45.b45encode(zlib.compress(cose)).decode()
+
+
+@pytest.mark.parametrize(
+    "mangle", ["claims", "signature", "truncate", "garbage", "empty", "no_prefix", "other_key", "unsigned", "bomb"]
+)
+def test_forged_signed_tokens_are_bad(citizen, mangle):
+    import zlib
+
+    import cbor2
+
+    token = signed(citizen).token
+    keys = signed_qr.verify_keys()
+    if mangle == "claims":  # a changed claim under the old signature
+        tag = cbor2.loads(_cose(token))
+        claims = cbor2.loads(tag.value[2])
+        claims[signed_qr.CLAIM_ELICENCE]["points"] = "12"
+        token = _retokenise(cbor2.dumps(cbor2.CBORTag(18, [*tag.value[:2], cbor2.dumps(claims), tag.value[3]])))
+    elif mangle == "signature":
+        tag = cbor2.loads(_cose(token))
+        signature = bytearray(tag.value[3])
+        signature[5] ^= 1
+        token = _retokenise(cbor2.dumps(cbor2.CBORTag(18, [*tag.value[:3], bytes(signature)])))
     elif mangle == "truncate":
-        token = token[:-4]
+        token = token[:-6]
     elif mangle == "garbage":
-        token = "!!not-base64!!"
+        token = "EL1:not base45 at all ~~~"
     elif mangle == "empty":
         token = ""
-    else:
-        settings.SECRET_KEY = "another-secret-key-" * 3
-    with pytest.raises(tokens.TokenError) as exc:
-        tokens.qr_token_read(token)
+    elif mangle == "no_prefix":
+        token = token[len(signed_qr.PREFIX) :]
+    elif mangle == "other_key":  # genuine format, signed by a key the verifier does not hold
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        other = ec.generate_private_key(ec.SECP256R1()).public_key()
+        keys = [signed_qr.VerifyKey(signed_qr.key_id(other), other)]
+    elif mangle == "unsigned":  # the protected header says no algorithm at all
+        tag = cbor2.loads(_cose(token))
+        token = _retokenise(cbor2.dumps(cbor2.CBORTag(18, [cbor2.dumps({4: b"x"}), *tag.value[1:]])))
+    else:  # a small token that inflates to megabytes
+        token = signed_qr.PREFIX + __import__("base45").b45encode(zlib.compress(b"\0" * 5_000_000)).decode()
+    with pytest.raises(signed_qr.SignedQRError) as exc:
+        signed_qr.read(token, keys=keys, now=time.time())
     assert exc.value.reason == "bad_token"
 
 
-def test_tokens_are_unguessable_and_unique(citizen):
-    elicence = make_elicence(citizen)
-    issued = {tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=1, now=5)[0] for _ in range(50)}
-    assert len(issued) == 50  # a random nonce: two tokens of the same second differ
+def test_signed_tokens_are_unique_and_fit_a_phone_screen(citizen):
+    import segno
+
+    tokens_issued = [signed(citizen).token for _ in range(20)]
+    assert len(set(tokens_issued)) == 20  # each names its own short code (and ECDSA signatures differ)
+    longest = max(tokens_issued, key=len)
+    assert set(longest) <= set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")  # QR alphanumeric mode
+    qr_code = segno.make(longest, error="m")
+    assert qr_code.mode == "alphanumeric" and qr_code.version <= 15, (len(longest), qr_code.version)
+
+
+def test_a_rotated_key_still_verifies_until_its_tokens_expire(citizen, settings):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    old_token = signed(citizen).token
+    old_public = signed_qr.signing_key().public_key()
+    new_scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value.to_bytes(32, "big")
+    settings.QR_SIGNING_KEY = base64.urlsafe_b64encode(new_scalar).rstrip(b"=").decode()
+    with pytest.raises(signed_qr.SignedQRError):  # without the overlap the old token is refused
+        signed_qr.read(old_token, keys=signed_qr.verify_keys(), now=time.time())
+    settings.QR_VERIFY_KEYS = [signed_qr.public_point_b64(old_public)]
+    assert [k.kid for k in signed_qr.verify_keys()][1] == signed_qr.key_id(old_public)
+    assert signed_qr.read(old_token, keys=signed_qr.verify_keys(), now=time.time())["ref"]
+    assert signed_qr.read(signed(citizen).token, keys=signed_qr.verify_keys(), now=time.time())["ref"]
 
 
 # --- e-licence API and page --------------------------------------------------------------------------
@@ -78,7 +147,7 @@ def test_elicence_api_and_qr(api, citizen):
     assert body["state"] == "valid" and body["invalid_reason"] is None and body["paper_required"] is False
     assert body["classes"] == ["C1"] and body["qr_colour"] == "green"
     code = qr(api, citizen)
-    assert code["url"].endswith(f"/v/{code['token']}")
+    assert code["url"].endswith(f"/v/{code['short_code']}") and code["token"].startswith("EL1:")
     assert len(code["short_code"]) == tokens.SHORT_CODE_LENGTH
     assert code["svg"].startswith("data:image/svg+xml")
     lifetime = timezone.datetime.fromisoformat(code["expires_at"]) - timezone.datetime.fromisoformat(
@@ -225,10 +294,10 @@ def test_verification_log_for_the_holder_only(api, client, citizen, outsider, in
 def test_verification_page_for_a_scanned_qr(api, client, citizen, police_member):
     make_elicence(citizen)
     code = qr(api, citizen)
-    page = client.get(f"/v/{code['token']}").content.decode()
+    page = client.get(f"/v/{code['short_code']}").content.decode()
     assert 'data-valid="1"' in page and "*三" in page and "receipt-link" in page
     client.force_login(police_member)
-    page = client.get(f"/v/{qr(api, citizen)['token']}").content.decode()
+    page = client.get(f"/v/{qr(api, citizen)['short_code']}").content.decode()
     assert "北京市朝阳区" in page  # the police see the address
     assert 'data-valid="0"' in client.get("/v/not-a-token").content.decode()
 
@@ -451,11 +520,11 @@ def test_shares_page_creates_lists_refuses_and_revokes(client, citizen, outsider
 def test_verification_answers_are_never_cached(api, client, citizen):
     make_elicence(citizen)
     api.force_authenticate(citizen)
-    token = api.get("/api/v1/elicence/qr").json()["token"]
+    issued = api.get("/api/v1/elicence/qr").json()
     api.force_authenticate(None)
-    answer = api.post("/api/v1/verifications", {"token": token}, format="json")
+    answer = api.post("/api/v1/verifications", {"token": issued["token"]}, format="json")
     assert answer.status_code == 200 and "no-store" in answer["Cache-Control"]
-    page = client.get(f"/v/{token}")
+    page = client.get(f"/v/{issued['short_code']}")
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     assert "no-store" in client.post("/v/", {"code": "ABCD-EFGH"})["Cache-Control"]
 
@@ -477,12 +546,16 @@ def test_a_pending_organisation_verifies_anonymously(api, citizen):
     assert log[0]["organisation"] is None and log[0]["organisation_kind"] is None
 
 
-def test_a_qr_token_shows_no_internal_identifier(citizen):
-    elicence = make_elicence(citizen)
-    token, _ = tokens.qr_token_issue(elicence_id=elicence.pk, licence_version=1)
-    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    assert elicence.pk.bytes not in raw and elicence.pk.hex not in token and str(elicence.pk) not in token
-    assert tokens.qr_token_read(token).elicence_id == elicence.pk
+def test_a_qr_token_shows_no_internal_identifier_nor_unmasked_data(citizen):
+    """Anyone can read a signed QR's claims (that is what makes it verifiable offline): they name the
+    e-licence by the display's short code and carry only what the display shows, masked."""
+    issued = signed(citizen)
+    elicence = citizen.elicences.get()
+    cose = _cose(issued.token)
+    for secret in (elicence.pk.bytes, elicence.pk.hex.encode(), str(elicence.pk).encode(), str(citizen.pk).encode(),
+                   citizen.id_number.encode(), citizen.name.encode(), citizen.phone.encode()):  # fmt: skip
+        assert secret not in cose
+    assert issued.short_code.encode() in cose
 
 
 def test_the_database_itself_keeps_the_audit_log_and_verifications_append_only():
@@ -506,3 +579,63 @@ def test_the_database_itself_keeps_the_audit_log_and_verifications_append_only()
             attempt()
     assert AuditEntry.objects.get(pk=entry.pk).action == "test.action"
     assert Verification.objects.get(pk=check.pk).valid is False
+
+
+# --- the key set and the command-line verifier ---------------------------------------------------
+def test_the_key_set_is_public_and_verifies_the_tokens(client, citizen):
+    answer = client.get("/.well-known/jwks.json")
+    assert answer.status_code == 200 and answer["Access-Control-Allow-Origin"] == "*"
+    document = answer.json()
+    (key,) = document["keys"]
+    assert key["kty"] == "EC" and key["crv"] == "P-256" and key["alg"] == "ES256" and "d" not in key
+    keys = signed_qr.keys_from_jwks(document)
+    assert signed_qr.read(signed(citizen).token, keys=keys, now=time.time())["name"] == "*三"
+    key["kid"] = "AAAAAAAAAAA"  # a kid that is not the key's own is refused, not trusted
+    with pytest.raises(ValueError):
+        signed_qr.keys_from_jwks(document)
+
+
+def test_verify_qr_command_answers_from_the_key_set_alone(client, citizen, tmp_path):
+    """The command runs with no database (a closed port), its own (different) signing key and no portal:
+    it has only the JWK Set on disk, and gives the same answers as the portal."""
+    import subprocess
+    import sys
+    from datetime import timedelta
+    from pathlib import Path
+    from unittest import mock
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from licences.services import elicence_qr_issue
+
+    keys_file = tmp_path / "jwks.json"
+    keys_file.write_text(client.get("/.well-known/jwks.json").content.decode())
+    elicence = make_elicence(citizen)
+    fresh = elicence_qr_issue(elicence=elicence).token
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - timedelta(minutes=5)):
+        stale = elicence_qr_issue(elicence=elicence).token
+    forged = fresh[:-3] + ("A" if fresh[-3] != "A" else "B") + fresh[-2:]
+    other = ec.generate_private_key(ec.SECP256R1()).public_key()
+    other_keys = tmp_path / "other.json"
+    other_keys.write_text(json.dumps(signed_qr.jwks([signed_qr.VerifyKey(signed_qr.key_id(other), other)])))
+    root = Path(__file__).resolve().parents[2]
+    env = {**__import__("os").environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "VAR_DIR": str(tmp_path)}
+
+    def run(keys, *tokens_given):
+        done = subprocess.run([sys.executable, "manage.py", "verify_qr", "--keys", str(keys), *tokens_given],
+                              cwd=root, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+        return done.returncode, [json.loads(line) for line in done.stdout.splitlines()], done.stderr
+
+    code, results, err = run(keys_file, fresh)
+    assert code == 0, err
+    assert results[0]["valid"] is True and results[0]["holder"]["name"] == "*三"
+    assert results[0]["holder"]["number"].count("*") >= 8  # masked, as on the display
+    code, results, _err = run(keys_file, fresh, stale, forged)
+    assert code == 1
+    assert [(r["valid"], r["reason"]) for r in results] == [(True, None), (False, "expired"), (False, "bad_token")]
+    code, results, _err = run(other_keys, fresh)
+    assert code == 1 and results == [{"valid": False, "reason": "bad_token"}]
+    # The portal gives the same answers.
+    api_answers = [verify(__import__("rest_framework.test", fromlist=["APIClient"]).APIClient(), token=t).json()
+                   for t in (fresh, stale, forged)]  # fmt: skip
+    assert [(a["valid"], a["reason"]) for a in api_answers] == [(True, None), (False, "expired"), (False, "bad_token")]

@@ -1,0 +1,175 @@
+"""Signed QR tokens that a verifier can check without a network, in the format of the EU Digital
+COVID Certificate (HCERT): CBOR Web Token claims in a COSE_Sign1 signed with ES256 (ECDSA P-256,
+SHA-256), zlib-compressed, base45-encoded (the QR alphanumeric alphabet), behind the prefix `EL1:`.
+
+    EL1:<base45( zlib( COSE_Sign1[ protected {alg: ES256, kid}, {}, CWT claims, signature ] ) )>
+
+CWT claims: 1 (iss) the issuer, 4 (exp), 6 (iat), and the e-licence under CLAIM_ELICENCE: its
+reference (the e-licence id, 16 bytes), licence version, masked name and number, vehicle classes,
+validity, state and points band. Nothing unmasked: whoever scans it reads only what the live display
+shows anyway.
+
+Keys: QR_SIGNING_KEY is the issuer's P-256 private key (the 32-byte scalar, base64url); the key id is
+the first 8 bytes of the SHA-256 of the public key's SubjectPublicKeyInfo (as HCERT's kid). Rotation
+with overlap: the new key signs, the old public key stays in QR_VERIFY_KEYS (base64url of the
+uncompressed point, comma-separated) until every token it signed has expired. The public key set is
+served as a JWK Set at /.well-known/jwks.json; a verifier needs nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zlib
+from dataclasses import dataclass
+from functools import cache
+
+import base45
+import cbor2
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from pycose.algorithms import Es256
+from pycose.headers import KID, Algorithm
+from pycose.keys import EC2Key
+from pycose.keys.curves import P256
+from pycose.messages import Sign1Message
+
+PREFIX = "EL1:"
+CLAIM_ISS, CLAIM_EXP, CLAIM_IAT = 1, 4, 6
+CLAIM_ELICENCE = -70001  # a private-use CWT claim (negative), as HCERT's -260
+MAX_COSE_BYTES = 4096  # a QR cannot hold more; a larger inflation is refused before it is parsed
+MAX_TEXT = 6000
+
+
+class SignedQRError(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "bad_token" or "expired"
+
+
+@dataclass(frozen=True)
+class VerifyKey:
+    kid: bytes
+    public: ec.EllipticCurvePublicKey
+
+    @property
+    def point(self) -> tuple[bytes, bytes]:
+        numbers = self.public.public_numbers()
+        return numbers.x.to_bytes(32, "big"), numbers.y.to_bytes(32, "big")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def key_id(public: ec.EllipticCurvePublicKey) -> bytes:
+    spki = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(spki).digest()[:8]
+
+
+@cache
+def _private_key(encoded: str) -> ec.EllipticCurvePrivateKey:
+    return ec.derive_private_key(int.from_bytes(_unb64(encoded), "big"), ec.SECP256R1())
+
+
+def signing_key() -> ec.EllipticCurvePrivateKey:
+    return _private_key(settings.QR_SIGNING_KEY)
+
+
+def public_point_b64(public: ec.EllipticCurvePublicKey) -> str:
+    """The form QR_VERIFY_KEYS takes: base64url of the uncompressed point (65 bytes)."""
+    return _b64(public.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+
+
+def verify_keys() -> list[VerifyKey]:
+    """The signing key's public half first, then the older keys still accepted (rotation overlap)."""
+    current = signing_key().public_key()
+    keys = [VerifyKey(key_id(current), current)]
+    for encoded in settings.QR_VERIFY_KEYS:
+        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), _unb64(encoded))
+        if key_id(public) != keys[0].kid:
+            keys.append(VerifyKey(key_id(public), public))
+    return keys
+
+
+def jwks(keys: list[VerifyKey] | None = None) -> dict:
+    """The public keys as a JWK Set (RFC 7517): what an offline verifier downloads once."""
+    out = []
+    for key in keys if keys is not None else verify_keys():
+        x, y = key.point
+        out.append({"kty": "EC", "crv": "P-256", "x": _b64(x), "y": _b64(y), "kid": _b64(key.kid), "use": "sig",
+                    "alg": "ES256"})  # fmt: skip
+    return {"keys": out}
+
+
+def keys_from_jwks(document: dict) -> list[VerifyKey]:
+    """Read a JWK Set (the verifier's side); a key whose kid is not its own key id is refused."""
+    keys = []
+    for entry in document.get("keys", []):
+        if entry.get("kty") != "EC" or entry.get("crv") != "P-256" or entry.get("alg", "ES256") != "ES256":
+            continue
+        numbers = ec.EllipticCurvePublicNumbers(
+            int.from_bytes(_unb64(entry["x"]), "big"), int.from_bytes(_unb64(entry["y"]), "big"), ec.SECP256R1()
+        )
+        public = numbers.public_key()
+        if _b64(key_id(public)) != entry.get("kid"):
+            raise ValueError("a key's kid does not match the key")
+        keys.append(VerifyKey(key_id(public), public))
+    return keys
+
+
+def sign(elicence_claims: dict, *, now: int, ttl: int) -> str:
+    """The e-licence's claims, signed with QR_SIGNING_KEY, as `EL1:` text for a QR code."""
+    private = signing_key()
+    public = private.public_key()
+    claims = {CLAIM_ISS: settings.QR_ISSUER, CLAIM_IAT: now, CLAIM_EXP: now + ttl, CLAIM_ELICENCE: elicence_claims}
+    message = Sign1Message(phdr={Algorithm: Es256, KID: key_id(public)}, payload=cbor2.dumps(claims))
+    x, y = VerifyKey(key_id(public), public).point
+    message.key = EC2Key(crv=P256, d=private.private_numbers().private_value.to_bytes(32, "big"), x=x, y=y)
+    return PREFIX + base45.b45encode(zlib.compress(message.encode(), 9)).decode()
+
+
+def read(text: str, *, keys: list[VerifyKey], now: float, skew: int = 0) -> dict:
+    """The claims of a genuine, unexpired token signed by one of `keys`, or SignedQRError."""
+    text = (text or "").strip()
+    if not text.startswith(PREFIX) or len(text) > MAX_TEXT:
+        raise SignedQRError("bad_token")
+    try:
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(base45.b45decode(text[len(PREFIX) :]), MAX_COSE_BYTES)
+        if inflater.unconsumed_tail or not inflater.eof:
+            raise SignedQRError("bad_token")
+        message = Sign1Message.decode(data)
+    except SignedQRError:
+        raise
+    except Exception:  # not base45, not zlib, not COSE_Sign1: the libraries raise their own kinds
+        raise SignedQRError("bad_token") from None
+    if message.phdr.get(Algorithm) is not Es256 and message.phdr.get(Algorithm) != Es256:
+        raise SignedQRError("bad_token")  # only ES256: never an algorithm the token chooses for itself
+    key = next((k for k in keys if k.kid == message.phdr.get(KID)), None)
+    if key is None:
+        raise SignedQRError("bad_token")
+    x, y = key.point
+    message.key = EC2Key(crv=P256, x=x, y=y)
+    try:
+        genuine = message.verify_signature()
+    except Exception:
+        genuine = False
+    if not genuine:
+        raise SignedQRError("bad_token")
+    try:
+        claims = cbor2.loads(message.payload)
+        expires = int(claims[CLAIM_EXP])
+        elicence = claims[CLAIM_ELICENCE]
+    except Exception:
+        raise SignedQRError("bad_token") from None
+    if not isinstance(elicence, dict):
+        raise SignedQRError("bad_token")
+    if now > expires + skew:
+        raise SignedQRError("expired")
+    return {"issuer": claims.get(CLAIM_ISS), "issued_at": claims.get(CLAIM_IAT), "expires_at": expires, **elicence}
