@@ -1,6 +1,7 @@
 """Licence API (api.md "Licence and e-licence", "Verification", authority endpoints): thin views."""
 
 from django.core import signing
+from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -88,6 +89,22 @@ class ShareDetailView(APIView):
     def delete(self, request, share_id):
         services.share_revoke(user=request.user, share_id=share_id, ip=client_ip(request))
         return Response(status=204)
+
+
+class ELicenceMdocView(APIView):
+    @extend_schema(
+        tags=["licence"],
+        responses={(200, "application/cbor"): bytes, **NOT_FOUND, **CONFLICT},
+        description="The holder's e-licence as an ISO/IEC 18013-5 DeviceResponse: one issuer-signed document "
+        "of doc type org.iso.18013.5.1.mDL (docs/offline.md).",
+    )
+    def get(self, request):
+        data = services.elicence_mdoc_export(user=request.user, ip=client_ip(request))
+        response = HttpResponse(data, content_type="application/cbor")
+        response["Content-Disposition"] = 'attachment; filename="elicence-mdl.cbor"'
+        response["Cache-Control"] = "no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class ShareDownloadView(APIView):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("licence", api.LicenceView.as_view(), name="api-licence"),
     path("elicence", api.ELicenceView.as_view(), name="api-elicence"),
     path("elicence/qr", api.ELicenceQRView.as_view(), name="api-elicence-qr"),
+    path("elicence/mdoc", api.ELicenceMdocView.as_view(), name="api-elicence-mdoc"),
     path("elicence/verifications", api.ELicenceVerificationsView.as_view(), name="api-elicence-verifications"),
     path("elicence/shares", api.SharesView.as_view(), name="api-shares"),
     path("elicence/shares/<uuid:share_id>", api.ShareDetailView.as_view(), name="api-share"),

@@ -126,6 +126,11 @@ if not _encryption_keys or not _hash_key or not _receipt_key or not _qr_key:
 QR_SIGNING_KEY = _qr_key
 QR_VERIFY_KEYS = env_list("QR_VERIFY_KEYS", [])
 QR_ISSUER = env_str("QR_ISSUER", "CN")
+# The ISO 18013-5 mdoc export's issuing authority root and document signer (PEM files); unset: a demo
+# IACA and signer are made once under VAR_DIR/mdoc/ (licences/mdoc.py).
+MDOC_IACA_CERT = env_str("MDOC_IACA_CERT")
+MDOC_DS_CERT = env_str("MDOC_DS_CERT")
+MDOC_DS_KEY = env_str("MDOC_DS_KEY")
 # Ed25519 private key (32 bytes, base64url) that signs verification receipts (L4).
 RECEIPT_SIGNING_KEY = _receipt_key
 # Newest key first; older keys still decrypt until `rotate_field_keys` has re-encrypted everything.

@@ -182,6 +182,9 @@ def test_every_documented_operation_answers_as_documented(contract, api, clerk, 
     c.call("get", "/api/v1/elicence/shares/{share_id}/download", share_id=share["id"])
     c.call("delete", "/api/v1/elicence/shares/{share_id}", share_id=share["id"])
     c.call("delete", "/api/v1/elicence/shares/{share_id}", share_id="00000000-0000-0000-0000-000000000000")
+    c.call("get", "/api/v1/elicence/mdoc")  # no portrait on record: 409
+    licence_set_portrait(actor="test", number=holder.id_number, portrait=photoset.good(9).data)
+    c.call("get", "/api/v1/elicence/mdoc")
 
     # Applications: one with a portrait on record, one that needs a photo a reviewer decides on.
     applicant = make_person(name="张三")

@@ -5,6 +5,7 @@ from licences.services.elicences import (
     QRIssue,
     elicence_invalidate,
     elicence_issue,
+    elicence_mdoc_export,
     elicence_qr_issue,
     elicences_expire,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "VerificationOutcome",
     "elicence_invalidate",
     "elicence_issue",
+    "elicence_mdoc_export",
     "elicence_qr_issue",
     "elicences_expire",
     "holder_fields_for",

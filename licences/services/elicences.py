@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from licences import signed_qr, tokens
+from licences import mdoc, selectors, signed_qr, tokens
 from licences.models import ELicence, ELicenceState, InvalidReason, Licence, LicenceStatus, QRCode
 from portal.accounts.audit import audit_record
 from portal.accounts.messaging import message_send
@@ -146,3 +146,21 @@ def elicences_expire(*, today: date | None = None) -> int:
         expired += elicence_invalidate(elicence=elicence, reason=InvalidReason.LICENCE_EXPIRED)
     QRCode.objects.filter(expires_at__lt=timezone.now() - timedelta(days=1)).delete()
     return expired
+
+
+# --- ISO 18013-5 export -----------------------------------------------------------------------------
+def elicence_mdoc_export(*, user: User, ip: str | None = None) -> bytes:
+    """The holder's valid e-licence as an issuer-signed mDL DeviceResponse (licences/mdoc.py)."""
+    elicence = selectors.elicence_current_for_or_404(user)
+    licence = elicence.licence
+    if not elicence.is_valid or elicence.licence_version != licence.version:
+        raise DomainError("elicence_not_valid", _("This e-licence is not valid."), status=409)
+    if not licence.has_portrait:
+        raise DomainError(
+            "no_portrait", _("A mobile driving licence needs the portrait on record, and there is none."), status=409
+        )
+    with licence.portrait.open("rb") as handle:
+        portrait = handle.read()
+    exported = mdoc.device_response(mdoc.data_elements(licence, portrait))
+    audit_record(actor=user, action="elicence.exported_mdoc", obj=elicence, ip=ip)
+    return exported
