@@ -19,6 +19,8 @@ from licences.serializers import (
     IdentityPhotoIn,
     IdentityPhotoOut,
     LicenceOut,
+    OfflineVerificationIn,
+    OfflineVerificationOut,
     PortraitIn,
     QROut,
     ReceiptCheckIn,
@@ -129,6 +131,31 @@ class VerificationsView(APIView):
             verifier=request.user, **validated(VerificationIn, request), ip=client_ip(request)
         )
         response = Response(VerificationOut(outcome, context={"request": request}).data)
+        patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+class OfflineVerificationsView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["verification"],
+        request=OfflineVerificationIn,
+        responses={201: OfflineVerificationOut, 200: OfflineVerificationOut, **NOT_FOUND, **ERRORS},
+        description="A check made offline by the verifier page (docs/offline.md), uploaded when the network "
+        "returned: recorded in the holder's log at the time it was made. Idempotent on `id` (200 the second time).",
+    )
+    def post(self, request):
+        data = validated(OfflineVerificationIn, request)
+        verification, created = services.verification_record_offline(
+            verifier=request.user,
+            check_id=data["id"],
+            token=data["token"],
+            checked_at=data["checked_at"],
+            purpose=data.get("purpose", ""),
+            ip=client_ip(request),
+        )
+        response = Response(OfflineVerificationOut(verification).data, status=201 if created else 200)
         patch_cache_control(response, no_store=True, private=True)
         return response
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("elicence/shares/<uuid:share_id>", api.ShareDetailView.as_view(), name="api-share"),
     path("elicence/shares/<uuid:share_id>/download", api.ShareDownloadView.as_view(), name="api-share-download"),
     path("verifications", api.VerificationsView.as_view(), name="api-verifications"),
+    path("verifications/offline", api.OfflineVerificationsView.as_view(), name="api-verifications-offline"),
     path("receipts/public-key", api.ReceiptKeyView.as_view(), name="api-receipt-key"),
     path("receipts/verify", api.ReceiptCheckView.as_view(), name="api-receipt-verify"),
     path("receipts/<str:signed_id>", api.ReceiptView.as_view(), name="api-receipt"),

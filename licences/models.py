@@ -197,6 +197,7 @@ class VerificationMethod(models.TextChoices):
     QR = "qr", _("QR code")
     CODE = "code", _("Short code")
     SHARE = "share", _("Shared copy")
+    OFFLINE = "offline", _("QR code, checked offline")
 
 
 class Verification(AppendOnlyModel):

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from licences import tokens
-from licences.links import share_url, verify_url
+from licences.links import share_url, verify_offline_url
 from licences.models import ELicenceState, LicenceStatus, Sex
 
 RECEIPT_SALT = "licences.receipt"
@@ -82,9 +82,8 @@ class QROut(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, issued) -> str:
-        # The page of this display's short code: the signed token (`EL1:` base45) has characters a
-        # URL path cannot carry, and the code checks the same e-licence for the same minute.
-        return verify_url(self.context["request"], issued.short_code)
+        # What the QR holds: the verifier page with the signed token in the fragment (docs/offline.md).
+        return verify_offline_url(self.context["request"], issued.token)
 
     def get_lifetime_seconds(self, issued) -> int:
         return tokens.QR_TOKEN_TTL
@@ -144,6 +143,20 @@ class VerificationIn(serializers.Serializer):
         if bool(attrs.get("token")) == bool(attrs.get("share_code")):
             raise serializers.ValidationError(_("Send either a token or a share code."))
         return attrs
+
+
+class OfflineVerificationIn(serializers.Serializer):
+    id = serializers.UUIDField(help_text="made by the device for this check: an upload repeated records it once")
+    token = serializers.CharField(max_length=6000, help_text="the signed QR token (`EL1:…`) that was checked")
+    checked_at = serializers.DateTimeField(help_text="when the device checked it (within the last 7 days)")
+    purpose = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class OfflineVerificationOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    valid = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True)
+    checked_at = serializers.DateTimeField()
 
 
 class SignedReceiptOut(serializers.Serializer):

@@ -13,6 +13,9 @@ urlpatterns = [
     path("licence/e/shares/<uuid:share_id>/revoke/", views.share_revoke, name="share_revoke"),
     path("licence/e/shares/<uuid:share_id>/pdf/", views.share_pdf, name="share_pdf"),
     path("v/", views.verify_form, name="verify_form"),
+    # The verifier page: a scanned display QR opens it with the signed token in the fragment (docs/offline.md).
+    path("v/o", views.verify_offline, name="verify_offline"),
+    path("v/sw.js", views.verifier_sw, name="verifier_sw"),
     path("v/s/<str:code>", views.verify_share, name="verify_share"),
     path("v/<str:token>", views.verify, name="verify"),
     # The public keys of the signed QR (licences/signed_qr.py), for verifiers that check it offline.

@@ -1,11 +1,18 @@
 """Licence pages: my licence (L2), the live e-licence (L3), verification (L4), log (L5), shares (L6)."""
 
+import hashlib
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
 from licences import forms, pdf, presenters, selectors, services, signed_qr, tokens
@@ -149,3 +156,56 @@ def jwks(request):
     response["Cache-Control"] = "public, max-age=3600"  # a verifier refreshes hourly; rotation overlaps longer
     response["Access-Control-Allow-Origin"] = "*"  # public keys, for any verifier's web page
     return response
+
+
+@never_cache
+@ensure_csrf_cookie
+def verify_offline(request):
+    """The verifier page: checks a signed QR online, or on the device when there is no network.
+
+    GET: the page. POST {"token"} (its script, online): the portal's check, logged like any other, as
+    JSON with the fields this verifier may see, labelled in their language (as on /v/<code>)."""
+    if request.method != "POST":
+        return render(request, "licences/verify_offline.html")
+    try:
+        token = str(json.loads(request.body or b"{}").get("token", ""))[:6000]
+    except (ValueError, AttributeError):
+        token = ""
+    try:
+        outcome = services.verification_record(
+            verifier=request.user, token=token, purpose=_purpose(request), ip=client_ip(request)
+        )
+    except DomainError as exc:
+        return JsonResponse({"code": exc.code, "detail": str(exc.detail)}, status=exc.status)
+    result = VerificationOut(outcome, context={"request": request}).data
+    return JsonResponse(
+        {
+            "valid": result["valid"],
+            "reason": result["reason"],
+            "reason_text": presenters.result_label(result["reason"]) if result["reason"] else "",
+            "paper_required": result["paper_required"],
+            "rows": presenters.holder_rows(result["holder"]),
+            "checked_at": local_time(result["checked_at"]),
+            "receipt_url": result["receipt_url"],
+        }
+    )
+
+
+def verifier_sw(request):
+    """The verifier page's service worker, at /v/ so that its scope covers the page."""
+    static_files = [static(name) for name in VERIFIER_STATIC]
+    body = render_to_string(
+        "licences/verifier-sw.js",
+        {
+            "version": hashlib.sha256("|".join(static_files).encode()).hexdigest()[:12],
+            "page": reverse("licences:verify_offline"),
+            "jwks": reverse("licences:jwks"),
+            "static_files": json.dumps(static_files),
+        },
+    )
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"  # the browser checks for a new worker on every visit
+    return response
+
+
+VERIFIER_STATIC = ("css/portal.css", "img/favicon.svg", "js/forms.js", "js/vendor/jsQR.js", "js/verifier.js")

@@ -40,6 +40,7 @@ NOT_PAGES = {
     "readyz": "JSON for load balancers (tests/test_health.py)",
     "metrics": "Prometheus text for the allow-list (tests/test_metrics.py)",
     "licences:jwks": "the QR signing keys as a JWK Set, for verifiers (licences/tests/test_elicence.py)",
+    "licences:verifier_sw": "the verifier page's service worker script (tests/test_offline_verifier.py)",
 }
 NOT_PAGE_PREFIXES = ("api-",)  # the REST API: tests/test_contract.py and tests/security
 
@@ -185,6 +186,16 @@ def fresh_token_for(elicence) -> str:
     return elicence_qr_issue(elicence=elicence).token
 
 
+def fresh_offline_link_for(elicence) -> str:
+    """What the display's QR holds: the verifier page, the signed token in its fragment."""
+    from urllib.parse import quote
+
+    from licences.services import elicence_qr_issue
+
+    token = elicence_qr_issue(elicence=elicence).token
+    return reverse("licences:verify_offline") + "#" + quote(token, safe="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ$*+-./:")
+
+
 def fresh_short_code_for(elicence) -> str:
     """What the display's QR opens: the verification page of its short code."""
     from licences.services import elicence_qr_issue
@@ -205,6 +216,7 @@ def visits(world: World) -> dict[str, list[Visit]]:
         Visit("licences:verify_form", reverse("licences:verify_form")),
         Visit("licences:verify", verify_qr),
         Visit("licences:verify_share", verify_share),
+        Visit("licences:verify_offline", lambda: fresh_offline_link_for(world.elicence)),
     ]
     signed_in = [
         Visit("home", "/"),
@@ -252,6 +264,7 @@ def visits(world: World) -> dict[str, list[Visit]]:
             Visit("accounts:organisation", reverse("accounts:organisation")),
             Visit("licences:verify", verify_qr),
             Visit("licences:verify_share", verify_share),
+            Visit("licences:verify_offline", lambda: fresh_offline_link_for(world.elicence)),
         ],
         "pending_staff": [Visit("accounts:second_factor", reverse("accounts:second_factor"))],
         "reviewer": [

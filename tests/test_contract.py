@@ -4,9 +4,11 @@ must match what the schema documents for its status, with no field more and none
 import copy
 import io
 import re
+import uuid
 
 import jsonschema
 import pytest
+from django.utils import timezone
 
 from conftest import (
     LICENCE_DATA,
@@ -175,6 +177,10 @@ def test_every_documented_operation_answers_as_documented(contract, api, clerk, 
     c.call("post", "/api/v1/receipts/verify", data=verified["receipt"])
     c.call("get", "/api/v1/receipts/{signed_id}", signed_id=re.search(r"receipts/([^/]+)$", verified["receipt_url"])[1])
     c.call("post", "/api/v1/verifications", data={"token": "not-a-token"})
+    offline = {"id": str(uuid.uuid4()), "token": qr["token"], "checked_at": timezone.now().isoformat()}
+    c.call("post", "/api/v1/verifications/offline", data=offline)  # 201, then 200 for the same check
+    c.call("post", "/api/v1/verifications/offline", data=offline)
+    c.call("post", "/api/v1/verifications/offline", data={**offline, "token": "EL1:forged"})
     api.force_authenticate(holder)
     c.call("get", "/api/v1/elicence/verifications")
     share = c.call("post", "/api/v1/elicence/shares", data={"purpose": "入职", "valid_days": 7}).json()

@@ -16,6 +16,7 @@ from licences.services.verification import (
     holder_fields_for,
     receipt_document_build,
     verification_record,
+    verification_record_offline,
 )
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "share_create",
     "share_revoke",
     "verification_record",
+    "verification_record_offline",
 ]

@@ -144,7 +144,9 @@ def elicences_expire(*, today: date | None = None) -> int:
         "holder", "licence"
     ):
         expired += elicence_invalidate(elicence=elicence, reason=InvalidReason.LICENCE_EXPIRED)
-    QRCode.objects.filter(expires_at__lt=timezone.now() - timedelta(days=1)).delete()
+    # Short codes are kept as long as a check made offline may still be uploaded (the signed QR names
+    # its e-licence by them), and a day more.
+    QRCode.objects.filter(expires_at__lt=timezone.now() - timedelta(days=8)).delete()
     return expired
 
 

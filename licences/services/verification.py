@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from licences import selectors, signed_qr, tokens
 from licences.models import ELicence, InvalidReason, Licence, Share, Verification, VerificationMethod
 from portal import metrics, ratelimit
 from portal.accounts.models import Organisation, OrganisationKind
+from portal.errors import DomainError
 from portal.masking import mask_name
 
 FIELDS_BY_KIND = {
@@ -159,3 +162,62 @@ def receipt_document_build(verification: Verification) -> dict:
         "verifier": {"organisation": organisation.name, "kind": organisation.kind} if organisation else None,
         "issuer": "e-licence portal",
     }
+
+
+# --- checks made offline, uploaded later (docs/offline.md) ---------------------------------------------
+OFFLINE_UPLOAD_WINDOW = timedelta(days=7)
+
+
+def verification_record_offline(
+    *, verifier, check_id, token: str, checked_at: datetime, purpose: str = "", ip: str | None = None
+) -> tuple[Verification, bool]:
+    """A check a verifier's device made with no network (signature and expiry checked there), uploaded
+    when the network returned, so the holder's log stays complete. Idempotent on the device's check id:
+    an upload repeated after a lost answer records nothing twice. Returns the row and whether it is new."""
+    ratelimit.hit("verify:ip", ip or "unknown")
+    existing = Verification.objects.filter(pk=check_id).first()
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    if checked_at > now + timedelta(seconds=tokens.CLOCK_SKEW) or checked_at < now - OFFLINE_UPLOAD_WINDOW:
+        raise DomainError(
+            "invalid", _("The time of the check is not believable."), fields={"checked_at": [_("out of range")]}
+        )
+    try:
+        # Genuine first, whatever the time; its lifetime is judged at the time of the check below.
+        claims = signed_qr.read(token, keys=signed_qr.verify_keys(), now=0)
+    except signed_qr.SignedQRError:
+        raise DomainError("bad_token", _("This is not a QR code of the portal.")) from None
+    found = selectors.qr_code_by_code(str(claims.get("ref", "")))
+    if found is None:
+        raise DomainError("not_found", _("This QR code is too old to be recorded."), status=404)
+    at = checked_at.timestamp()
+    if at < claims["issued_at"] - tokens.CLOCK_SKEW:
+        raise DomainError(
+            "invalid", _("The time of the check is not believable."), fields={"checked_at": [_("before issue")]}
+        )
+    expired = at > claims["expires_at"] + tokens.CLOCK_SKEW
+    valid = not expired and claims.get("state") == "valid"
+    user = verifier if getattr(verifier, "is_authenticated", False) else None
+    organisation = verifying_organisation(user)
+    try:
+        with transaction.atomic():
+            verification = Verification.objects.create(
+                id=check_id,
+                elicence=found.elicence,
+                verifier=user,
+                organisation=organisation,
+                method=VerificationMethod.OFFLINE,
+                purpose=purpose[:100],
+                valid=valid,
+                reason="" if valid else "expired" if expired else "licence_changed",
+                paper_required=bool(valid and claims.get("paper_required")),
+                checked_at=checked_at,
+                ip=ip if ip and ip != "unknown" else None,
+            )
+    except IntegrityError:  # the same check uploaded twice at once
+        return Verification.objects.get(pk=check_id), False
+    metrics.VERIFICATIONS.labels(
+        "valid" if valid else "invalid", organisation.kind if organisation else "anonymous"
+    ).inc()
+    return verification, True

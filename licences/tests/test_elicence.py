@@ -113,7 +113,7 @@ def test_forged_signed_tokens_are_bad(citizen, mangle):
     assert exc.value.reason == "bad_token"
 
 
-def test_signed_tokens_are_unique_and_fit_a_phone_screen(citizen):
+def test_signed_tokens_are_unique_and_fit_a_phone_screen(api, citizen):
     import segno
 
     tokens_issued = [signed(citizen).token for _ in range(20)]
@@ -122,6 +122,11 @@ def test_signed_tokens_are_unique_and_fit_a_phone_screen(citizen):
     assert set(longest) <= set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")  # QR alphanumeric mode
     qr_code = segno.make(longest, error="m")
     assert qr_code.mode == "alphanumeric" and qr_code.version <= 15, (len(longest), qr_code.version)
+    # What the display's QR holds: the verifier page's address with the token in its fragment.
+    url = qr(api, citizen)["url"]
+    assert url.startswith("http://testserver/v/o#EL1:") and " " not in url
+    display = segno.make(url, error="m")
+    assert display.version <= 17, (len(url), display.version)  # 85 modules at most: 2.6 px each at 220 px
 
 
 def test_a_rotated_key_still_verifies_until_its_tokens_expire(citizen, settings):
@@ -141,13 +146,16 @@ def test_a_rotated_key_still_verifies_until_its_tokens_expire(citizen, settings)
 
 # --- e-licence API and page --------------------------------------------------------------------------
 def test_elicence_api_and_qr(api, citizen):
+    from urllib.parse import unquote
+
     make_elicence(citizen)
     api.force_authenticate(citizen)
     body = api.get("/api/v1/elicence").json()
     assert body["state"] == "valid" and body["invalid_reason"] is None and body["paper_required"] is False
     assert body["classes"] == ["C1"] and body["qr_colour"] == "green"
     code = qr(api, citizen)
-    assert code["url"].endswith(f"/v/{code['short_code']}") and code["token"].startswith("EL1:")
+    assert code["token"].startswith("EL1:") and code["url"].startswith("http://testserver/v/o#EL1:")
+    assert unquote(code["url"].split("#", 1)[1]) == code["token"]
     assert len(code["short_code"]) == tokens.SHORT_CODE_LENGTH
     assert code["svg"].startswith("data:image/svg+xml")
     lifetime = timezone.datetime.fromisoformat(code["expires_at"]) - timezone.datetime.fromisoformat(
@@ -639,3 +647,56 @@ def test_verify_qr_command_answers_from_the_key_set_alone(client, citizen, tmp_p
     api_answers = [verify(__import__("rest_framework.test", fromlist=["APIClient"]).APIClient(), token=t).json()
                    for t in (fresh, stale, forged)]  # fmt: skip
     assert [(a["valid"], a["reason"]) for a in api_answers] == [(True, None), (False, "expired"), (False, "bad_token")]
+
+
+# --- checks made offline, uploaded later -----------------------------------------------------------
+def test_an_offline_check_uploaded_later_reaches_the_holders_log_once(api, citizen, police_member):
+    import uuid
+    from datetime import timedelta
+
+    issued = signed(citizen)
+    checked_at = timezone.now()
+    body = {"id": str(uuid.uuid4()), "token": issued.token, "checked_at": checked_at.isoformat(), "purpose": "路检"}
+    api.force_authenticate(police_member)
+    first = api.post("/api/v1/verifications/offline", body, format="json")
+    assert first.status_code == 201 and first.json()["valid"] is True, first.content
+    again = api.post("/api/v1/verifications/offline", body, format="json")  # the answer was lost: sent again
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+    row = Verification.objects.get(pk=body["id"])
+    assert row.method == "offline" and row.organisation == police_member.organisation and row.purpose == "路检"
+    assert abs((row.checked_at - checked_at).total_seconds()) < 1
+    api.force_authenticate(citizen)
+    log = api.get("/api/v1/elicence/verifications").json()
+    assert [(entry["method"], entry["result"]) for entry in log] == [("offline", "valid")]
+    # A screenshot checked after its minute: recorded as the invalid check it was.
+    from unittest import mock
+
+    with mock.patch("django.utils.timezone.now", return_value=checked_at - timedelta(minutes=3)):
+        old = signed(citizen).token
+    late = {**body, "id": str(uuid.uuid4()), "token": old}
+    api.force_authenticate(None)
+    answer = api.post("/api/v1/verifications/offline", late, format="json")
+    assert answer.status_code == 201 and answer.json()["valid"] is False and answer.json()["reason"] == "expired"
+
+
+@pytest.mark.parametrize("case", ["forged", "future", "too_old", "before_issue", "not_a_uuid"])
+def test_an_unbelievable_offline_upload_is_refused_and_records_nothing(api, citizen, case):
+    import uuid
+    from datetime import timedelta
+
+    issued = signed(citizen)
+    body = {"id": str(uuid.uuid4()), "token": issued.token, "checked_at": timezone.now().isoformat()}
+    if case == "forged":
+        body["token"] = issued.token[:-3] + ("A" if issued.token[-3] != "A" else "B") + issued.token[-2:]
+    elif case == "future":
+        body["checked_at"] = (timezone.now() + timedelta(minutes=5)).isoformat()
+    elif case == "too_old":
+        body["checked_at"] = (timezone.now() - timedelta(days=8)).isoformat()
+    elif case == "before_issue":
+        body["checked_at"] = (timezone.now() - timedelta(minutes=10)).isoformat()
+    else:
+        body["id"] = "12"
+    before = Verification.objects.count()
+    answer = api.post("/api/v1/verifications/offline", body, format="json")
+    assert answer.status_code == 400 and answer.json()["code"] in ("bad_token", "invalid"), answer.content
+    assert Verification.objects.count() == before
