@@ -20,4 +20,6 @@ urlpatterns = [
     path("v/<str:token>", views.verify, name="verify"),
     # The public keys of the signed QR (licences/signed_qr.py), for verifiers that check it offline.
     path(".well-known/jwks.json", views.jwks, name="jwks"),
+    # The trust anchor of the ISO 18013-5 export (licences/mdoc.py), for mdoc readers.
+    path(".well-known/mdoc-iaca.pem", views.mdoc_iaca, name="mdoc_iaca"),
 ]

@@ -209,3 +209,17 @@ def verifier_sw(request):
 
 
 VERIFIER_STATIC = ("css/portal.css", "img/favicon.svg", "js/forms.js", "js/vendor/jsQR.js", "js/verifier.js")
+
+
+def mdoc_iaca(request):
+    """The issuing authority's root certificate (PEM) that mdoc readers trust for the mDL export."""
+    from cryptography.hazmat.primitives import serialization
+
+    from licences import mdoc
+
+    response = HttpResponse(
+        mdoc.signer().iaca.public_bytes(serialization.Encoding.PEM), content_type="application/x-pem-file"
+    )
+    response["Cache-Control"] = "public, max-age=86400"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -41,6 +41,7 @@ NOT_PAGES = {
     "metrics": "Prometheus text for the allow-list (tests/test_metrics.py)",
     "licences:jwks": "the QR signing keys as a JWK Set, for verifiers (licences/tests/test_elicence.py)",
     "licences:verifier_sw": "the verifier page's service worker script (tests/test_offline_verifier.py)",
+    "licences:mdoc_iaca": "the mDL export's root certificate, for readers (licences/tests/test_mdoc.py)",
 }
 NOT_PAGE_PREFIXES = ("api-",)  # the REST API: tests/test_contract.py and tests/security
 

@@ -45,12 +45,16 @@ def iaca() -> x509.Certificate:
     return mdoc.signer().iaca
 
 
-def test_the_export_verifies_with_an_independent_library(api):
+def test_the_export_verifies_with_an_independent_library(api, client):
     person = holder_with_portrait()
     answer = export(api, person)
     assert answer.status_code == 200 and answer["Content-Type"] == "application/cbor"
     assert answer["Cache-Control"] == "no-store"
-    valid, reader = independent_verify(answer.content, [iaca()])
+    published = client.get("/.well-known/mdoc-iaca.pem")  # the trust anchor a reader downloads
+    assert published.status_code == 200 and b"BEGIN CERTIFICATE" in published.content
+    root = x509.load_pem_x509_certificate(published.content)
+    assert root.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    valid, reader = independent_verify(answer.content, [root])
     assert valid and len(reader.documents) == 1 and not reader.documents_invalid
     document = reader.documents[0]
     assert document.doctype == "org.iso.18013.5.1.mDL"
