@@ -200,6 +200,50 @@ LICENCE_DATA = {
 }
 
 
+def make_due_applications(count: int, *, username=None, number=None, phone=None) -> None:
+    """`count` verified people with a licence record (portrait on record) and an application due now,
+    bulk-loaded (the approval race tests, scripts/cluster_data.py). `username`, `number` and `phone`
+    are functions of the row's index."""
+    import uuid
+    from datetime import date, timedelta
+
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from licences.models import Licence
+    from portal.crypto import lookup_hash
+    from portal.masking import mask_id_number
+    from reviews.models import Application
+
+    username = username or (lambda i: f"race{i}")
+    number = number or (
+        lambda i: id_number_with_check_digit(f"110105{19600101 + (i % 9000) * 100 + i // 9000:08d}{i % 1000:03d}"[:17])
+    )
+    phone = phone or (lambda i: f"139{i:08d}")
+    password = make_password(None)
+    users, licences, applications = [], [], []
+    for i in range(count):
+        id_number, mobile = number(i), phone(i)
+        user = User(id=uuid.uuid4(), username=username(i), name="张三", id_number=id_number,
+                    id_number_hash=lookup_hash(id_number), phone=mobile, phone_hash=lookup_hash(mobile),
+                    real_name_status="verified", password=password)  # fmt: skip
+        licence = Licence(id=uuid.uuid4(), number=id_number, number_hash=lookup_hash(id_number),
+                          number_masked=mask_id_number(id_number), name="张三", sex="M", birth_date=date(1990, 1, 1),
+                          address="北京", first_issued_on=date(2010, 1, 1), classes=["C1"],
+                          valid_from=date(2022, 5, 4), valid_until=date(2032, 5, 4),
+                          issuing_authority="北京市公安局公安交通管理局", file_number="1101",
+                          portrait="portraits/bulk.jpg")  # fmt: skip
+        users.append(user)
+        licences.append(licence)
+        applications.append(
+            Application(applicant=user, licence=licence, licence_version=1, validity_start=date(2022, 5, 4),
+                        status="submitted", due_at=timezone.now() - timedelta(minutes=1), face_verified=True)
+        )  # fmt: skip
+    User.objects.bulk_create(users, batch_size=1000)
+    Licence.objects.bulk_create(licences, batch_size=1000)
+    Application.objects.bulk_create(applications, batch_size=1000)
+
+
 def make_licence(person, **changes):
     from licences.services import licence_upsert
 

@@ -20,9 +20,8 @@ import itertools
 import json
 import os
 import sys
-import uuid
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,13 +34,10 @@ django.setup()
 
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
-from licences.models import ELicence, Licence  # noqa: E402
+from licences.models import ELicence  # noqa: E402
 from portal.accounts.models import OutboundMessage, User  # noqa: E402
 from portal.accounts.validators import id_number_with_check_digit  # noqa: E402
-from portal.crypto import lookup_hash  # noqa: E402
-from portal.masking import mask_id_number  # noqa: E402
 from reviews.models import Application, Photo  # noqa: E402
 
 VALID_FROM = date(2022, 5, 4)
@@ -95,57 +91,15 @@ def people(args) -> dict:
 
 def due(args) -> dict:
     """N verified people with licence records (portrait on record) and applications due now."""
-    password = make_password(None)
-    users, licences, applications = [], [], []
-    for i in range(args.count):
-        number = _number(args.tag, i)
-        phone = f"15{args.tag:02d}{i:07d}"
-        user = User(
-            id=uuid.uuid4(),
-            username=f"t{args.tag}-{i}",
-            name="赵六",
-            id_number=number,
-            id_number_hash=lookup_hash(number),
-            phone=phone,
-            phone_hash=lookup_hash(phone),
-            real_name_status="verified",
-            password=password,
-        )
-        licence = Licence(
-            id=uuid.uuid4(),
-            number=number,
-            number_hash=lookup_hash(number),
-            number_masked=mask_id_number(number),
-            name="赵六",
-            sex="M",
-            birth_date=date(1980, 1, 1),
-            address="北京",
-            first_issued_on=date(2010, 1, 1),
-            classes=["C1"],
-            valid_from=VALID_FROM,
-            valid_until=date(2032, 5, 4),
-            issuing_authority="北京市公安局公安交通管理局",
-            file_number=f"T{args.tag}-{i}",
-            portrait="portraits/cluster.jpg",
-        )
-        users.append(user)
-        licences.append(licence)
-        applications.append(
-            Application(
-                applicant=user,
-                licence=licence,
-                licence_version=1,
-                validity_start=VALID_FROM,
-                status="submitted",
-                due_at=timezone.now() - timedelta(minutes=1),
-                face_verified=True,
-                reason="",
-            )
-        )
+    from conftest import make_due_applications
+
     with transaction.atomic():
-        User.objects.bulk_create(users, batch_size=1000)
-        Licence.objects.bulk_create(licences, batch_size=1000)
-        Application.objects.bulk_create(applications, batch_size=1000)
+        make_due_applications(
+            args.count,
+            username=lambda i: f"t{args.tag}-{i}",
+            number=lambda i: _number(args.tag, i),
+            phone=lambda i: f"15{args.tag:02d}{i:07d}",
+        )
     return {"due": args.count}
 
 

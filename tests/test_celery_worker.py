@@ -79,66 +79,9 @@ def test_two_real_workers_race_over_the_same_due_applications(tmp_path, settings
 
 def _many_due_applications(count: int) -> None:
     """`count` verified people with a licence (portrait on record) and a due application, bulk-loaded."""
-    import uuid
-    from datetime import date
+    from conftest import make_due_applications
 
-    from django.contrib.auth.hashers import make_password
-
-    from licences.models import Licence
-    from portal.accounts.models import User
-    from portal.accounts.validators import id_number_with_check_digit
-    from portal.crypto import lookup_hash
-    from portal.masking import mask_id_number
-
-    password = make_password(None)
-    users, licences, applications = [], [], []
-    for i in range(count):
-        number = id_number_with_check_digit(f"110105{19600101 + (i % 9000) * 100 + i // 9000:08d}{i % 1000:03d}"[:17])
-        phone = f"139{i:08d}"
-        user = User(
-            id=uuid.uuid4(),
-            username=f"race{i}",
-            name="张三",
-            id_number=number,
-            id_number_hash=lookup_hash(number),
-            phone=phone,
-            phone_hash=lookup_hash(phone),
-            real_name_status="verified",
-            password=password,
-        )
-        licence = Licence(
-            id=uuid.uuid4(),
-            number=number,
-            number_hash=lookup_hash(number),
-            number_masked=mask_id_number(number),
-            name="张三",
-            sex="M",
-            birth_date=date(1990, 1, 1),
-            address="北京",
-            first_issued_on=date(2010, 1, 1),
-            classes=["C1"],
-            valid_from=date(2022, 5, 4),
-            valid_until=date(2032, 5, 4),
-            issuing_authority="北京市公安局公安交通管理局",
-            file_number="1101",
-            portrait="portraits/race.jpg",
-        )
-        users.append(user)
-        licences.append(licence)
-        applications.append(
-            Application(
-                applicant=user,
-                licence=licence,
-                licence_version=1,
-                validity_start=date(2022, 5, 4),
-                status="submitted",
-                due_at=timezone.now() - timedelta(minutes=1),
-                face_verified=True,
-            )
-        )
-    User.objects.bulk_create(users, batch_size=500)
-    Licence.objects.bulk_create(licences, batch_size=500)
-    Application.objects.bulk_create(applications, batch_size=500)
+    make_due_applications(count)
 
 
 def test_four_real_workers_approve_thousands_exactly_once(tmp_path):
