@@ -3,6 +3,7 @@ online, the page reloads from its service worker, reads the QR of a screenshot o
 shows it valid, checked on the device; expired, forged and other-key codes show invalid; back online,
 the checks made offline reach the holder's log."""
 
+import io
 import time
 from datetime import timedelta
 from unittest import mock
@@ -123,3 +124,40 @@ def test_the_verifier_page_checks_a_screenshot_offline_and_uploads_when_back_onl
     assert logged == [("offline", False, "expired"), ("offline", True, ""), ("qr", True, "")]
     assert errors == [], errors
     assert "EL1:" not in page_text  # the token itself is never shown
+
+
+def test_the_verifier_page_reads_the_code_with_the_camera(live_server, tmp_path, monkeypatch):
+    """Chromium's fake camera plays a video of the display's QR (a Motion JPEG file): the page finds the
+    code in the camera frames and checks it."""
+    from PIL import Image
+
+    from licences.models import Verification
+    from licences.services import elicence_qr_issue
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    elicence = make_elicence(make_person(name="张三"))
+    picture = Image.open(qr_png(tmp_path / "qr.png", link(live_server, elicence_qr_issue(elicence=elicence).token)))
+    frame = Image.new("RGB", (640, 480), "white")
+    small = picture.convert("RGB").resize((440, 440))
+    frame.paste(small, (100, 20))
+    video = tmp_path / "camera.mjpeg"
+    with open(video, "wb") as handle:
+        for _ in range(30):
+            out = io.BytesIO()
+            frame.save(out, format="JPEG", quality=90)
+            handle.write(out.getvalue())
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                  f"--use-file-for-fake-video-capture={video}"],
+        )  # fmt: skip
+        page = browser.new_context(viewport=PHONE).new_page()
+        page.goto(f"{live_server.url}/v/o")
+        page.click("#scan-start")
+        wait_until(page, "document.getElementById('verdict').getAttribute('data-valid') !== ''", timeout=20)
+        seen = (page.get_attribute("#verdict", "data-valid"), page.get_attribute("#verdict", "data-how"))
+        browser.close()
+    assert seen == ("1", "online")
+    assert Verification.objects.filter(elicence=elicence, method="qr", valid=True).count() == 1
