@@ -700,3 +700,26 @@ def test_an_unbelievable_offline_upload_is_refused_and_records_nothing(api, citi
     answer = api.post("/api/v1/verifications/offline", body, format="json")
     assert answer.status_code == 400 and answer.json()["code"] in ("bad_token", "invalid"), answer.content
     assert Verification.objects.count() == before
+
+
+def test_the_signed_token_is_cose_as_pycose_reads_and_writes_it(citizen):
+    """Our COSE_Sign1 (built on OpenSSL for speed) checked against an independent COSE library."""
+    import cbor2
+    from pycose.algorithms import Es256
+    from pycose.headers import KID, Algorithm
+    from pycose.keys import EC2Key
+    from pycose.keys.curves import P256
+    from pycose.messages import Sign1Message
+
+    key = signed_qr.verify_keys()[0]
+    x, y = key.point
+    message = Sign1Message.decode(_cose(signed(citizen).token))  # ours, read by pycose
+    message.key = EC2Key(crv=P256, x=x, y=y)
+    assert message.verify_signature() and message.phdr[KID] == key.kid
+    assert cbor2.loads(message.payload)[signed_qr.CLAIM_ELICENCE]["name"] == "*三"
+    # A token pycose signs with the portal's key reads here as genuine.
+    private = signed_qr.signing_key().private_numbers().private_value.to_bytes(32, "big")
+    claims = {1: "CN", 6: int(time.time()), 4: int(time.time()) + 60, signed_qr.CLAIM_ELICENCE: {"ref": "ABCDEFGH"}}
+    theirs = Sign1Message(phdr={Algorithm: Es256, KID: key.kid}, payload=cbor2.dumps(claims))
+    theirs.key = EC2Key(crv=P256, d=private, x=x, y=y)
+    assert signed_qr.read(_retokenise(theirs.encode()), keys=[key], now=time.time())["ref"] == "ABCDEFGH"
