@@ -4,7 +4,7 @@ from django.core import signing
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
@@ -58,12 +58,16 @@ class ELicenceView(APIView):
 class ELicenceQRView(APIView):
     @extend_schema(
         tags=["licence"],
+        parameters=[
+            OpenApiParameter("svg", str, enum=["0", "1"], description="0: leave `svg` empty (the client draws `url`)")
+        ],
         responses={200: QROut, **NOT_FOUND, **CONFLICT},
     )
     def get(self, request):
         elicence = selectors.elicence_current_for_or_404(request.user)
         issued = services.elicence_qr_issue(elicence=elicence)
-        response = Response(QROut(issued, context={"request": request, "elicence": elicence}).data)
+        context = {"request": request, "elicence": elicence, "svg": request.query_params.get("svg") != "0"}
+        response = Response(QROut(issued, context=context).data)
         response["Cache-Control"] = "no-store"
         return response
 

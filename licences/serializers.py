@@ -78,7 +78,9 @@ class QROut(serializers.Serializer):
     server_time = serializers.DateTimeField()
     lifetime_seconds = serializers.SerializerMethodField()
     colour = serializers.SerializerMethodField()
-    svg = serializers.SerializerMethodField(help_text="the QR as an SVG data URI")
+    svg = serializers.SerializerMethodField(
+        help_text="the QR (of `url`) as an SVG data URI; empty with `?svg=0` (the display page draws it itself)"
+    )
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, issued) -> str:
@@ -93,6 +95,8 @@ class QROut(serializers.Serializer):
         return self.context["elicence"].licence.qr_colour
 
     def get_svg(self, issued) -> str:
+        if not self.context.get("svg", True):
+            return ""
         # A fixed mask pattern: choosing the "best" of eight costs 8 ms of pure Python per code, for a
         # code renewed every minute on a crisp phone screen where any mask reads (the browser test
         # decodes it with jsQR).

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
 from licences import forms, pdf, presenters, selectors, services, signed_qr, tokens
-from licences.serializers import ELicenceOut, LicenceOut, ShareOut, VerificationLogOut, VerificationOut
+from licences.serializers import QR_COLOURS, ELicenceOut, LicenceOut, ShareOut, VerificationLogOut, VerificationOut
 from portal.dates import local_time
 from portal.errors import DomainError
 from portal.ratelimit import client_ip
@@ -45,7 +45,12 @@ def elicence(request):
     return render(
         request,
         "licences/elicence.html",
-        {"elicence": current, "licence": current.licence, "payload": ELicenceOut(current).data},
+        {
+            "elicence": current,
+            "licence": current.licence,
+            "payload": ELicenceOut(current).data,
+            "qr_colours": json.dumps(QR_COLOURS),  # the page draws the QR itself, in these colours
+        },
     )
 
 

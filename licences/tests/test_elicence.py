@@ -164,6 +164,14 @@ def test_elicence_api_and_qr(api, citizen):
     assert 0 < lifetime.total_seconds() <= 90
 
 
+def test_the_qr_picture_is_optional_for_clients_that_draw_it(api, citizen):
+    make_elicence(citizen)
+    api.force_authenticate(citizen)
+    drawn_here = api.get("/api/v1/elicence/qr?svg=0").json()
+    assert drawn_here["svg"] == "" and drawn_here["url"].startswith("http://testserver/v/o#EL1:")
+    assert api.get("/api/v1/elicence/qr").json()["svg"].startswith("data:image/svg+xml")
+
+
 def test_no_elicence_is_404_and_others_are_never_shown(api, client, citizen, outsider):
     make_elicence(citizen)
     api.force_authenticate(outsider)
