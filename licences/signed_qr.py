@@ -155,7 +155,8 @@ def read(text: str, *, keys: list[VerifyKey], now: float, skew: int = 0) -> dict
         message = cbor2.loads(data)
         protected, _unprotected, payload, signature = message.value
         header = cbor2.loads(protected)
-        if message.tag != COSE_SIGN1_TAG or not isinstance(header, dict) or len(signature) != 64:
+        well_formed = isinstance(header, dict) and isinstance(payload, bytes) and isinstance(signature, bytes)
+        if message.tag != COSE_SIGN1_TAG or not well_formed or len(signature) != 64:
             raise SignedQRError("bad_token")
     except SignedQRError:
         raise

@@ -71,7 +71,19 @@ def _retokenise(cose: bytes) -> str:
 
 
 @pytest.mark.parametrize(
-    "mangle", ["claims", "signature", "truncate", "garbage", "empty", "no_prefix", "other_key", "unsigned", "bomb"]
+    "mangle",
+    [
+        "claims",
+        "signature",
+        "truncate",
+        "garbage",
+        "empty",
+        "no_prefix",
+        "other_key",
+        "unsigned",
+        "bomb",
+        "text_signature",
+    ],
 )
 def test_forged_signed_tokens_are_bad(citizen, mangle):
     import zlib
@@ -103,6 +115,9 @@ def test_forged_signed_tokens_are_bad(citizen, mangle):
 
         other = ec.generate_private_key(ec.SECP256R1()).public_key()
         keys = [signed_qr.VerifyKey(signed_qr.key_id(other), other)]
+    elif mangle == "text_signature":  # well-formed CBOR, but the signature is text, not bytes
+        tag = cbor2.loads(_cose(token))
+        token = _retokenise(cbor2.dumps(cbor2.CBORTag(18, [*tag.value[:3], "x" * 64])))
     elif mangle == "unsigned":  # the protected header says no algorithm at all
         tag = cbor2.loads(_cose(token))
         token = _retokenise(cbor2.dumps(cbor2.CBORTag(18, [cbor2.dumps({4: b"x"}), *tag.value[1:]])))
