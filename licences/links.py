@@ -1,5 +1,7 @@
 """Absolute links that leave the portal on paper and screens: the verification pages of a QR or a share."""
 
+from urllib.parse import quote
+
 from django.urls import reverse
 
 
@@ -11,9 +13,11 @@ def share_url(request, code: str) -> str:
 _FRAGMENT_SAFE = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ$*+-./:"
 
 
-def verify_offline_url(request, token: str) -> str:
+def verify_offline_path(token: str) -> str:
     """The verifier page with the signed token in the fragment: what the display's QR holds. The
     fragment never reaches a server; the page checks the token online, or on the device offline."""
-    from urllib.parse import quote
+    return reverse("licences:verify_offline") + "#" + quote(token, safe=_FRAGMENT_SAFE)
 
-    return request.build_absolute_uri(reverse("licences:verify_offline")) + "#" + quote(token, safe=_FRAGMENT_SAFE)
+
+def verify_offline_url(request, token: str) -> str:
+    return request.build_absolute_uri(verify_offline_path(token))

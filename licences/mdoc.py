@@ -5,8 +5,8 @@
 (each with its digest ID and 16 random bytes, tag 24), and the Mobile Security Object (their SHA-256
 digests, the doc type, the validity) in a COSE_Sign1 signed with ES256 by a document signer (DS)
 certificate, which is carried in the unprotected header (x5chain, label 33) and issued by the
-issuing authority's root (IACA). Built here with cbor2 and pycose; verified in the tests by an
-independent implementation (pymdoccbor).
+issuing authority's root (IACA). Built here with cbor2 and the COSE_Sign1 of licences/signed_qr.py;
+verified in the tests by an independent implementation (pymdoccbor, on pycose).
 
 Keys: MDOC_IACA_CERT, MDOC_DS_CERT and MDOC_DS_KEY (PEM files) in production; otherwise a demo
 IACA root and document signer are made once under VAR_DIR/mdoc/ (docs/offline.md). Not built: device
@@ -29,16 +29,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 from django.conf import settings
-from pycose.algorithms import Es256
-from pycose.headers import Algorithm, X5chain
-from pycose.keys import EC2Key
-from pycose.keys.curves import P256
-from pycose.messages import Sign1Message
+
+from licences import signed_qr
 
 DOC_TYPE = "org.iso.18013.5.1.mDL"
 NAMESPACE = "org.iso.18013.5.1"
 MSO_VALIDITY = timedelta(days=30)  # the holder exports again to refresh
 MDL_DS_EKU = ObjectIdentifier("1.0.18013.5.1.2")  # id-mdl-kp-mdlDS
+X5CHAIN = 33  # COSE header: the certificate chain
 
 
 @dataclass(frozen=True)
@@ -168,18 +166,11 @@ def device_response(elements: dict, *, now: datetime | None = None, with_signer:
         "docType": DOC_TYPE,
         "validityInfo": {"signed": _tdate(now), "validFrom": _tdate(now), "validUntil": _tdate(now + MSO_VALIDITY)},
     }
-    message = Sign1Message(
-        phdr={Algorithm: Es256},
-        uhdr={X5chain: signing.certificate.public_bytes(serialization.Encoding.DER)},
+    issuer_auth = signed_qr.cose_sign1(  # the untagged COSE_Sign1 array; x5chain (33) carries the signer
+        signing.key,
+        protected={signed_qr.HEADER_ALG: signed_qr.ES256},
+        unprotected={X5CHAIN: signing.certificate.public_bytes(serialization.Encoding.DER)},
         payload=cbor2.dumps(cbor2.CBORTag(24, cbor2.dumps(mso))),
     )
-    numbers = signing.key.private_numbers()
-    message.key = EC2Key(
-        crv=P256,
-        d=numbers.private_value.to_bytes(32, "big"),
-        x=numbers.public_numbers.x.to_bytes(32, "big"),
-        y=numbers.public_numbers.y.to_bytes(32, "big"),
-    )
-    issuer_auth = cbor2.loads(message.encode(tag=False))  # the untagged COSE_Sign1 array
     document = {"docType": DOC_TYPE, "issuerSigned": {"nameSpaces": {NAMESPACE: items}, "issuerAuth": issuer_auth}}
     return cbor2.dumps({"version": "1.0", "documents": [document], "status": 0})

@@ -128,17 +128,24 @@ def _to_be_signed(protected: bytes, payload: bytes) -> bytes:
     return cbor2.dumps(["Signature1", protected, b"", payload])
 
 
+def cose_sign1(private: ec.EllipticCurvePrivateKey, *, protected: dict, unprotected: dict, payload: bytes) -> list:
+    """An untagged COSE_Sign1 `[protected, unprotected, payload, signature]` signed ES256 on OpenSSL
+    (the signed QR here, the mdoc's security object in licences/mdoc.py)."""
+    protected_bytes = cbor2.dumps(protected)
+    r, s = decode_dss_signature(private.sign(_to_be_signed(protected_bytes, payload), ec.ECDSA(hashes.SHA256())))
+    return [protected_bytes, unprotected, payload, r.to_bytes(32, "big") + s.to_bytes(32, "big")]
+
+
 def sign(elicence_claims: dict, *, now: int, ttl: int) -> str:
     """The e-licence's claims, signed with QR_SIGNING_KEY, as `EL1:` text for a QR code.
 
-    COSE_Sign1 is four CBOR items; it is built here on `cryptography` (OpenSSL), whose ECDSA is ~30×
+    COSE_Sign1 is four CBOR items; it is built on `cryptography` (OpenSSL), whose ECDSA is ~30×
     faster than pycose's pure-Python one: the tests check that pycose reads and verifies these tokens."""
     private = signing_key()
     claims = {CLAIM_ISS: settings.QR_ISSUER, CLAIM_IAT: now, CLAIM_EXP: now + ttl, CLAIM_ELICENCE: elicence_claims}
-    protected = cbor2.dumps({HEADER_ALG: ES256, HEADER_KID: key_id(private.public_key())})
-    payload = cbor2.dumps(claims)
-    r, s = decode_dss_signature(private.sign(_to_be_signed(protected, payload), ec.ECDSA(hashes.SHA256())))
-    message = cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, r.to_bytes(32, "big") + s.to_bytes(32, "big")])
+    header = {HEADER_ALG: ES256, HEADER_KID: key_id(private.public_key())}
+    signed = cose_sign1(private, protected=header, unprotected={}, payload=cbor2.dumps(claims))
+    message = cbor2.CBORTag(COSE_SIGN1_TAG, signed)
     return PREFIX + base45.b45encode(zlib.compress(cbor2.dumps(message), 9)).decode()
 
 

@@ -189,12 +189,10 @@ def fresh_token_for(elicence) -> str:
 
 def fresh_offline_link_for(elicence) -> str:
     """What the display's QR holds: the verifier page, the signed token in its fragment."""
-    from urllib.parse import quote
-
+    from licences.links import verify_offline_path
     from licences.services import elicence_qr_issue
 
-    token = elicence_qr_issue(elicence=elicence).token
-    return reverse("licences:verify_offline") + "#" + quote(token, safe="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ$*+-./:")
+    return verify_offline_path(elicence_qr_issue(elicence=elicence).token)
 
 
 def fresh_short_code_for(elicence) -> str:

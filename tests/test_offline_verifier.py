@@ -24,9 +24,9 @@ def qr_png(path, text: str) -> str:
 
 
 def link(live_server, token: str) -> str:
-    from urllib.parse import quote
+    from licences.links import verify_offline_path
 
-    return f"{live_server.url}/v/o#" + quote(token, safe="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ$*+-./:")
+    return live_server.url + verify_offline_path(token)
 
 
 def verdict_after_upload(page, picture: str) -> dict:

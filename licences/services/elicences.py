@@ -113,9 +113,14 @@ def elicence_offline_claims(elicence: ELicence) -> dict:
     }
 
 
-def elicence_qr_issue(*, elicence: ELicence) -> QRIssue:
+def _require_valid(elicence: ELicence) -> None:
+    """Only a valid e-licence of the licence's current version is shown, signed or exported."""
     if not elicence.is_valid or elicence.licence_version != elicence.licence.version:
         raise DomainError("elicence_not_valid", _("This e-licence is not valid."), status=409)
+
+
+def elicence_qr_issue(*, elicence: ELicence) -> QRIssue:
+    _require_valid(elicence)
     now = timezone.now()
     issued_at = int(now.timestamp())
     expires_at = datetime.fromtimestamp(issued_at + tokens.QR_TOKEN_TTL, UTC)
@@ -154,9 +159,8 @@ def elicences_expire(*, today: date | None = None) -> int:
 def elicence_mdoc_export(*, user: User, ip: str | None = None) -> bytes:
     """The holder's valid e-licence as an issuer-signed mDL DeviceResponse (licences/mdoc.py)."""
     elicence = selectors.elicence_current_for_or_404(user)
+    _require_valid(elicence)
     licence = elicence.licence
-    if not elicence.is_valid or elicence.licence_version != licence.version:
-        raise DomainError("elicence_not_valid", _("This e-licence is not valid."), status=409)
     if not licence.has_portrait:
         raise DomainError(
             "no_portrait", _("A mobile driving licence needs the portrait on record, and there is none."), status=409
