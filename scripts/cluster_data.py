@@ -134,8 +134,9 @@ def messages(args) -> dict:
 
 def messages_report(args) -> dict:
     marker = f"[cluster {args.tag}] "
-    texts = [m.text for m in OutboundMessage.objects.all() if m.text.startswith(marker)]
-    statuses = Counter(m.status for m in OutboundMessage.objects.all() if m.text.startswith(marker))
+    tagged = [m for m in OutboundMessage.objects.all() if m.text.startswith(marker)]  # decrypted once
+    texts = [m.text for m in tagged]
+    statuses = Counter(m.status for m in tagged)
     lines = []
     sms_file = Path(args.sms_file)
     if sms_file.exists():

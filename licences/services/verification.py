@@ -104,6 +104,16 @@ def _presented_resolve(*, token: str | None, share_code: str | None, now: dateti
     return Presented(method, found.elicence, reason="licence_changed" if changed else None)
 
 
+def _stored_ip(ip: str | None) -> str | None:
+    return ip if ip and ip != "unknown" else None
+
+
+def _count(valid: bool, organisation: Organisation | None) -> None:
+    metrics.VERIFICATIONS.labels(
+        "valid" if valid else "invalid", organisation.kind if organisation else "anonymous"
+    ).inc()
+
+
 def verification_record(
     *, verifier, token: str | None = None, share_code: str | None = None, purpose: str = "", ip: str | None = None
 ) -> VerificationOutcome:
@@ -134,11 +144,9 @@ def verification_record(
         reason=reason or "",
         paper_required=paper,
         checked_at=now,
-        ip=ip if ip and ip != "unknown" else None,
+        ip=_stored_ip(ip),
     )
-    metrics.VERIFICATIONS.labels(
-        "valid" if valid else "invalid", organisation.kind if organisation else "anonymous"
-    ).inc()
+    _count(valid, organisation)
     document = receipt_document_build(verification)
     result = {key: document[key] for key in ("id", "valid", "reason", "paper_required", "checked_at", "holder")}
     return VerificationOutcome(verification, result, tokens.receipt_sign(document))
@@ -213,11 +221,9 @@ def verification_record_offline(
                 reason="" if valid else "expired" if expired else "licence_changed",
                 paper_required=bool(valid and claims.get("paper_required")),
                 checked_at=checked_at,
-                ip=ip if ip and ip != "unknown" else None,
+                ip=_stored_ip(ip),
             )
     except IntegrityError:  # the same check uploaded twice at once
         return Verification.objects.get(pk=check_id), False
-    metrics.VERIFICATIONS.labels(
-        "valid" if valid else "invalid", organisation.kind if organisation else "anonymous"
-    ).inc()
+    _count(valid, organisation)
     return verification, True
