@@ -607,11 +607,12 @@ backend web
             thread.join()
         before = sum(1 for t, _ok, _i in results if t < killed_at)
         errors = [t - killed_at for t, ok, _i in results if not ok]
-        # In flight: what a client had sent when the node died. The kernel still queues connections for a
-        # few milliseconds while the killed processes exit, so "at the kill" is a window of a second, in
-        # which each client can lose one request; after it, nothing may fail.
+        # In flight: what reached the node as it died. The kernel still queues connections for a few
+        # milliseconds while the killed processes exit, so a client whose request failed can reconnect
+        # into the dying node once more (seen in CI): "at the kill" is a window of a second, in which each
+        # client loses at most two requests; after it, nothing may fail.
         late = [t for t, ok, _i in results if not ok and t > killed + 1.0]
-        twice = [i for i in range(threads) if sum(1 for _t, ok, c in results if not ok and c == i) > 1]
+        twice = [i for i in range(threads) if sum(1 for _t, ok, c in results if not ok and c == i) > 2]
         served = sum(1 for t, ok, _i in results if t > killed_at and ok)
         say(f"{label}: {len(results)} requests ({before} before the kill), {len(errors)} failed "
             f"(at {', '.join(f'{e:+.2f}s' for e in errors[:10]) or '-'} from the kill); served after: "
@@ -620,7 +621,7 @@ backend web
         if late or twice or not any(ok for t, ok, _i in results if t > killed_at + 3):
             self.failures.append(
                 f"{label}: {len(errors)} errors, {len(late)} on requests sent over a second after the kill, "
-                f"{len(twice)} clients failed twice"
+                f"{len(twice)} clients failed more than twice"
             )
 
 
