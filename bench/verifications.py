@@ -1,6 +1,7 @@
 """Verifications per second from one web process (gunicorn, PostgreSQL), next to their floors.
 
-    .venv/bin/python bench/verifications.py [--seconds 10] [--connections 8]
+    .venv/bin/python bench/verifications.py [--seconds 10] [--connections 8] [--workers 1] [--threads 1]
+    PROFILE_SORT=cumulative PROFILE_LINES=60 .venv/bin/python bench/verifications.py --profile
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and `wrk` (Debian package); Redis on
 127.0.0.1:6379 is used as the shared cache (rate limits) when it answers, as in production.
@@ -52,7 +53,7 @@ print(json.dumps({"token": token, "police": Token.objects.create(user=police).ke
 
 
 PROFILE = r"""
-import cProfile, json, pstats, time
+import cProfile, json, os, pstats, time
 from django.test import Client
 from licences.models import ELicence
 from licences.services import elicence_qr_issue
@@ -72,7 +73,8 @@ profile.enable()
 for _ in range(300):
     client.post("/api/v1/verifications", body, content_type="application/json")
 profile.disable()
-pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+order, lines = os.environ.get("PROFILE_SORT", "tottime"), int(os.environ.get("PROFILE_LINES", "25"))
+pstats.Stats(profile).sort_stats(order).print_stats(lines)
 """
 
 

@@ -6,6 +6,7 @@ from licences.models import ELicence, ELicenceState, Licence, QRCode, Share, Ver
 from portal.accounts.models import User
 from portal.crypto import lookup_hash
 from portal.errors import NotFoundError
+from portal.prepared import PreparedLookup
 
 
 def licence_by_number(number: str) -> Licence | None:
@@ -29,12 +30,22 @@ def licence_for_user(user: User) -> Licence | None:
     return Licence.objects.filter(number_hash=user.id_number_hash).first()
 
 
+# Reads of every display of an e-licence and of every verification, compiled to SQL once per process
+# (portal/prepared.py).
+_NEWEST_ELICENCE = PreparedLookup(ELicence.objects.select_related("licence").order_by("-issued_at"), "holder")
+_NEWEST_ELICENCE_IN_STATE = PreparedLookup(
+    ELicence.objects.select_related("licence").order_by("-issued_at"), "holder", "state"
+)
+_ELICENCE = PreparedLookup(ELicence.objects.select_related("licence"), "id")
+_QR_CODE = PreparedLookup(QRCode.objects.select_related("elicence__licence"), "code")
+_SHARE = PreparedLookup(Share.objects.select_related("elicence__licence"), "code")
+
+
 def elicence_current_for(user: User) -> ELicence | None:
     """The user's current e-licence: the valid one, else the newest."""
     if not user.is_authenticated:
         return None
-    mine = ELicence.objects.filter(holder=user).select_related("licence").order_by("-issued_at")
-    return mine.filter(state=ELicenceState.VALID).first() or mine.first()
+    return _NEWEST_ELICENCE_IN_STATE.get(user.pk, ELicenceState.VALID) or _NEWEST_ELICENCE.get(user.pk)
 
 
 def elicence_current_for_or_404(user: User) -> ELicence:
@@ -44,22 +55,16 @@ def elicence_current_for_or_404(user: User) -> ELicence:
     return elicence
 
 
-def _unique(queryset):
-    """The row of a lookup by a unique key, or None: `[:1]` rather than `.first()`, whose ORDER BY the
-    unique key makes pointless (and costs compiling on the verification path)."""
-    return next(iter(queryset[:1]), None)
-
-
 def elicence_by_id(elicence_id) -> ELicence | None:
-    return _unique(ELicence.objects.select_related("licence").filter(pk=elicence_id))
+    return _ELICENCE.get(elicence_id)
 
 
 def qr_code_by_code(code: str) -> QRCode | None:
-    return _unique(QRCode.objects.select_related("elicence__licence").filter(code=code))
+    return _QR_CODE.get(code)
 
 
 def share_by_code(code: str) -> Share | None:
-    return _unique(Share.objects.select_related("elicence__licence").filter(code=code))
+    return _SHARE.get(code)
 
 
 def share_of_holder(*, user: User, share_id) -> Share:

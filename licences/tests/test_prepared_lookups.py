@@ -1,0 +1,141 @@
+"""The verification path's reads compiled once (portal/prepared.py): the same objects as the ORM's."""
+
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
+from django.test.utils import CaptureQueriesContext
+
+from conftest import make_elicence, make_person
+from licences import selectors, tokens
+from licences.models import ELicence, QRCode, Share
+from licences.services import elicence_qr_issue, share_create
+from portal.prepared import PreparedLookup
+
+pytestmark = pytest.mark.django_db
+
+
+def values(instance) -> dict:
+    """Every stored field of a row as Python sees it (decrypted, converted)."""
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+
+def assert_same_rows(prepared, orm) -> None:
+    assert type(prepared) is type(orm)
+    assert values(prepared) == values(orm)
+    assert not prepared._state.adding and prepared._state.db == orm._state.db
+
+
+def new_code(person) -> str:
+    """The stored short code of a fresh QR issue of the person's e-licence."""
+    return tokens.normalise_code(elicence_qr_issue(elicence=person.elicences.get()).short_code)
+
+
+@pytest.fixture
+def holder(db):
+    person = make_person(name="欧阳娜娜")
+    make_elicence(person)
+    return person
+
+
+def test_a_qr_code_is_read_with_its_e_licence_and_licence_as_the_orm_reads_it(holder):
+    code = new_code(holder)
+    orm = QRCode.objects.select_related("elicence__licence").get(code=code)
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.qr_code_by_code(code)
+        # The related rows came in the same query: reading them asks the database nothing.
+        licence = found.elicence.licence
+    assert len(queries) == 1
+    assert_same_rows(found, orm)
+    assert_same_rows(found.elicence, orm.elicence)
+    assert_same_rows(licence, orm.elicence.licence)
+    assert licence.number == holder.id_number and licence.name == "欧阳娜娜"  # decrypted, as the ORM does
+    assert licence.classes == orm.elicence.licence.classes and licence.valid_from == orm.elicence.licence.valid_from
+
+
+def test_a_share_and_an_e_licence_by_id_are_read_as_the_orm_reads_them(holder):
+    share = share_create(user=holder, purpose="租车", valid_days=3)
+    found = selectors.share_by_code(share.code)
+    orm = Share.objects.select_related("elicence__licence").get(pk=share.pk)
+    assert_same_rows(found, orm)
+    assert_same_rows(found.elicence.licence, orm.elicence.licence)
+    elicence = holder.elicences.get()
+    by_id = selectors.elicence_by_id(elicence.pk)
+    assert_same_rows(by_id, ELicence.objects.select_related("licence").get(pk=elicence.pk))
+    assert by_id.licence.number == holder.id_number
+    assert selectors.elicence_by_id(str(elicence.pk)).pk == elicence.pk  # a UUID given as text, as the ORM takes
+
+
+def test_the_current_e_licence_is_the_newest_valid_one_else_the_newest(holder):
+    from datetime import timedelta
+
+    from licences.models import ELicenceState
+
+    first = holder.elicences.get()
+    mine = ELicence.objects.filter(holder=holder)
+    mine.update(state=ELicenceState.INVALID)  # one valid e-licence per licence: the second is issued after
+    second = make_elicence(holder)  # newer
+    mine.filter(pk=second.pk).update(state=ELicenceState.INVALID)
+    mine.filter(pk=first.pk).update(state=ELicenceState.VALID, issued_at=second.issued_at - timedelta(days=1))
+    current = selectors.elicence_current_for(holder)
+    assert current.pk == first.pk  # the valid one, though older
+    assert_same_rows(current, ELicence.objects.get(pk=first.pk))
+    assert_same_rows(current.licence, ELicence.objects.get(pk=first.pk).licence)
+    mine.update(state=ELicenceState.INVALID)
+    assert selectors.elicence_current_for(holder).pk == second.pk  # none valid: the newest
+    assert selectors.elicence_current_for(make_person()) is None
+    make_elicence(make_person())
+    assert selectors.elicence_current_for(holder).holder_id == holder.pk  # never someone else's
+
+
+def test_the_sql_is_compiled_once_then_only_the_key_changes(holder):
+    lookup = PreparedLookup(QRCode.objects.select_related("elicence__licence"), "code")
+    first = new_code(holder)
+    second = new_code(holder)
+    assert lookup.get(first).code == first
+    with mock.patch.object(SQLCompiler, "as_sql", autospec=True, side_effect=SQLCompiler.as_sql) as compiled:
+        assert lookup.get(second).code == second
+        assert lookup.get("NOSUCHCODE") is None
+    assert compiled.call_count == 0
+
+
+def test_a_key_is_a_parameter_never_sql(holder):
+    code = new_code(holder)
+    assert selectors.qr_code_by_code(code) is not None
+    for hostile in ("' OR '1'='1", f"{code}' --", "%s", "x\\'; DROP TABLE licences_qrcode; --"):
+        assert selectors.qr_code_by_code(hostile) is None
+    assert selectors.qr_code_by_code(code).code == code
+
+
+def test_a_queryset_with_parameters_besides_the_key_is_refused(holder):
+    lookup = PreparedLookup(ELicence.objects.filter(state="valid"), "id")
+    with pytest.raises(ValueError, match="one parameter per key"):
+        lookup.get(holder.elicences.get().pk)
+
+
+def test_a_token_is_checked_with_its_user_and_organisation_in_one_query(holder, police_member, api):
+    from rest_framework.authtoken.models import Token
+
+    from portal.authentication import TokenAuthentication
+
+    auth = TokenAuthentication()
+    for person in (police_member, holder):  # with an organisation, and without one
+        key = Token.objects.create(user=person).key
+        with CaptureQueriesContext(connection) as queries:
+            user, token = auth.authenticate_credentials(key)
+            organisation = user.organisation
+        assert len(queries) == 1
+        assert (user.pk, token.key) == (person.pk, key)
+        assert values(user) == values(type(person).objects.get(pk=person.pk))
+        assert organisation == person.organisation and (organisation is None) == (person is holder)
+    body = {"token": new_code(holder), "purpose": "路检"}
+    police_key = Token.objects.get(user=police_member).key
+    seen = api.post("/api/v1/verifications", body, format="json", HTTP_AUTHORIZATION=f"Token {police_key}")
+    assert seen.status_code == 200 and seen.json()["holder"]["points"] == 0  # police see every field
+    forged = api.post("/api/v1/verifications", body, format="json", HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert forged.status_code == 401
+    police_member.is_active = False
+    police_member.save(update_fields=["is_active"])
+    inactive = api.post("/api/v1/verifications", body, format="json", HTTP_AUTHORIZATION=f"Token {police_key}")
+    assert inactive.status_code == 401

@@ -1,0 +1,97 @@
+"""Reads by one key whose SQL is compiled once per process, for the hottest paths (verification).
+
+Django compiles a queryset to SQL each time it is evaluated. For a select over three joined tables
+(a QR code with its e-licence and licence: some forty columns) that compiling took about as long as
+the round trip to PostgreSQL itself (docs/benchmarks.md). `PreparedLookup` compiles the queryset the
+first time, on each database, and afterwards only swaps the key into the parameters, runs the SQL and
+builds the instances with Django's own converters and related-object populators: the same objects,
+converted the same way (decrypted fields, dates, UUIDs), as the queryset would give.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from django.db import connections, router
+from django.db.models import QuerySet
+from django.db.models.query import get_related_populators
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    fields: list  # the keys' fields: each prepares its value as the lookup would
+    converters: dict  # column position → (converters, expression), from the compiler
+    model: type
+    start: int
+    end: int
+    init_list: list[str]
+    populators: list
+
+
+class PreparedLookup:
+    """`PreparedLookup(Model.objects.select_related(...), "key")` then `.get(value)`: the row whose
+    `key` equals `value` (a unique key), or None. With several keys (`"holder", "state"`) and an
+    ordered queryset: the first row, in its order, whose keys equal the values (`.get(user.pk, "valid")`).
+
+    The queryset may select related rows and be ordered, but must have no parameter besides the keys.
+    Keys are fields or their attnames; a foreign key takes the related row's primary key."""
+
+    def __init__(self, queryset: QuerySet, *keys: str):
+        self._queryset = queryset
+        self._keys = keys
+        self._compiled: dict[str, _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def _compile(self, alias: str, values) -> _Compiled:
+        queryset = self._queryset.using(alias)
+        for key, value in zip(self._keys, values, strict=True):
+            queryset = queryset.filter(**{key: value})  # one filter each: the parameters come in this order
+        compiler = queryset[:1].query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        if len(params) != len(self._keys):
+            raise ValueError(
+                f"a prepared lookup takes one parameter per key ({len(self._keys)}); this one has {len(params)}"
+            )
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        return _Compiled(
+            sql=sql,
+            fields=[self._queryset.model._meta.get_field(key) for key in self._keys],
+            converters=compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
+            model=klass_info["model"],
+            start=start,
+            end=end,
+            init_list=[column[0].target.attname for column in select[start:end]],
+            populators=get_related_populators(klass_info, select, alias),
+        )
+
+    def get(self, *values):
+        alias = router.db_for_read(self._queryset.model)
+        compiled = self._compiled.get(alias)
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled.get(alias) or self._compile(alias, values)
+                self._compiled[alias] = compiled
+        connection = connections[alias]
+        # What the `exact` lookup does with its right-hand side: the field's prep, then the database's.
+        params = [
+            field.get_db_prep_value(field.get_prep_value(value), connection, prepared=True)
+            for field, value in zip(compiled.fields, values, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        if not rows:
+            return None
+        row = list(rows[0])
+        for position, (converters, expression) in compiled.converters.items():  # as SQLCompiler.apply_converters
+            value = row[position]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            row[position] = value
+        instance = compiled.model.from_db(alias, compiled.init_list, row[compiled.start : compiled.end])
+        for populator in compiled.populators:
+            populator.populate(row, instance)
+        return instance
