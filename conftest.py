@@ -41,9 +41,13 @@ def new_uscc() -> str:
 
 @pytest.fixture(autouse=True)
 def _isolated_side_effects(settings):
-    """Tasks run in-process (the worker tests start real workers); SMS go to a list."""
+    """Tasks run in-process (the worker tests start real workers); SMS go to a list; the cache starts
+    empty (with Redis as the cache, rate-limit counts would otherwise carry over from test to test)."""
+    from django.core.cache import cache
+
     from portal.celery import app
 
+    cache.clear()
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     settings.SMS_BACKEND = "locmem"
