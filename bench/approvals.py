@@ -24,40 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 DB = "elicence_bench_approvals"
 
 SCRIPT = r"""
-import time, uuid
-from datetime import date, timedelta
-from django.contrib.auth.hashers import make_password
+import time
 from django.db import connection, transaction
-from django.utils import timezone
-from licences.models import Licence
-from portal.accounts.models import User
-from portal.accounts.validators import id_number_with_check_digit
-from portal.crypto import lookup_hash
-from portal.masking import mask_id_number
+from conftest import make_due_applications
 from reviews.models import Application
 from reviews.services import applications_approve_due
 
 N = int(COUNT)
 started = time.perf_counter()
-password = make_password(None)
-users, licences, applications = [], [], []
-for i in range(N):
-    number = id_number_with_check_digit(f"110105{19500101 + (i % 9000) * 100 + i // 9000:08d}{i % 1000:03d}"[:17])
-    phone = f"13{i:09d}"
-    user = User(id=uuid.uuid4(), username=f"b{i}", name="张三", id_number=number, id_number_hash=lookup_hash(number),
-                phone=phone, phone_hash=lookup_hash(phone), real_name_status="verified", password=password)
-    licence = Licence(id=uuid.uuid4(), number=number, number_hash=lookup_hash(number), number_masked=mask_id_number(number),
-                      name="张三", sex="M", birth_date=date(1990, 1, 1), address="北京", first_issued_on=date(2010, 1, 1),
-                      classes=["C1"], valid_from=date(2022, 5, 4), valid_until=date(2032, 5, 4),
-                      issuing_authority="北京市公安局公安交通管理局", file_number="1101", portrait="portraits/bench.jpg")
-    users.append(user)
-    licences.append(licence)
-    applications.append(Application(applicant=user, licence=licence, licence_version=1, validity_start=date(2022, 5, 4),
-                                    status="submitted", due_at=timezone.now() - timedelta(minutes=1), face_verified=True))
-with transaction.atomic():
-    User.objects.bulk_create(users, batch_size=1000)
-    Licence.objects.bulk_create(licences, batch_size=1000)
-    Application.objects.bulk_create(applications, batch_size=1000)
+with transaction.atomic():  # the same rows as the approval race tests
+    make_due_applications(N, username=lambda i: f"b{i}", phone=lambda i: f"13{i:09d}")
 print(f"loaded {N} due applications in {time.perf_counter() - started:.1f} s")
 
 import os
