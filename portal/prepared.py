@@ -1,4 +1,4 @@
-"""Reads by one key whose SQL is compiled once per process, for the hottest paths (verification).
+"""Reads by key whose SQL is compiled once per process, for the hottest paths (verification, display).
 
 Django compiles a queryset to SQL each time it is evaluated. For a select over three joined tables
 (a QR code with its e-licence and licence: some forty columns) that compiling took about as long as
@@ -44,11 +44,14 @@ class PreparedLookup:
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
-    def _compile(self, alias: str, values) -> _Compiled:
+    def _queryset_for(self, alias: str, values) -> QuerySet:
         queryset = self._queryset.using(alias)
         for key, value in zip(self._keys, values, strict=True):
             queryset = queryset.filter(**{key: value})  # one filter each: the parameters come in this order
-        compiler = queryset[:1].query.get_compiler(using=alias)
+        return queryset[:1]
+
+    def _compile(self, alias: str, values) -> _Compiled:
+        compiler = self._queryset_for(alias, values).query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         if len(params) != len(self._keys):
             raise ValueError(
@@ -69,6 +72,9 @@ class PreparedLookup:
 
     def get(self, *values):
         alias = router.db_for_read(self._queryset.model)
+        if any(value is None for value in values):
+            # Django reads `key=None` as IS NULL: another statement than the compiled one.
+            return next(iter(self._queryset_for(alias, values)), None)
         compiled = self._compiled.get(alias)
         if compiled is None:
             with self._lock:

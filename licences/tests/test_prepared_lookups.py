@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from conftest import make_elicence, make_person
 from licences import selectors, tokens
-from licences.models import ELicence, QRCode, Share
+from licences.models import ELicence, Licence, QRCode, Share
 from licences.services import elicence_qr_issue, share_create
 from portal.prepared import PreparedLookup
 
@@ -106,6 +106,17 @@ def test_a_key_is_a_parameter_never_sql(holder):
     for hostile in ("' OR '1'='1", f"{code}' --", "%s", "x\\'; DROP TABLE licences_qrcode; --"):
         assert selectors.qr_code_by_code(hostile) is None
     assert selectors.qr_code_by_code(code).code == code
+
+
+def test_none_is_looked_up_as_the_orm_does_and_compiles_nothing(holder):
+    lookup = PreparedLookup(ELicence.objects.select_related("licence"), "id")
+    assert lookup.get(None) is None  # the first call: nothing is compiled from it
+    elicence = holder.elicences.get()
+    assert lookup.get(elicence.pk).pk == elicence.pk
+    nullable = PreparedLookup(ELicence.objects.order_by("issued_at"), "licence__valid_until")
+    assert nullable.get(None) is None
+    Licence.objects.filter(pk=elicence.licence_id).update(valid_until=None)  # a long-term licence
+    assert nullable.get(None).pk == elicence.pk  # IS NULL, as the ORM reads it
 
 
 def test_a_queryset_with_parameters_besides_the_key_is_refused(holder):
