@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from conftest import make_elicence, make_person
 from licences import selectors, tokens
-from licences.models import ELicence, Licence, QRCode, Share
+from licences.models import ELicence, QRCode, Share
 from licences.services import elicence_qr_issue, share_create
 from portal.prepared import PreparedLookup
 
@@ -113,10 +113,10 @@ def test_none_is_looked_up_as_the_orm_does_and_compiles_nothing(holder):
     assert lookup.get(None) is None  # the first call: nothing is compiled from it
     elicence = holder.elicences.get()
     assert lookup.get(elicence.pk).pk == elicence.pk
-    nullable = PreparedLookup(ELicence.objects.order_by("issued_at"), "licence__valid_until")
-    assert nullable.get(None) is None
-    Licence.objects.filter(pk=elicence.licence_id).update(valid_until=None)  # a long-term licence
-    assert nullable.get(None).pk == elicence.pk  # IS NULL, as the ORM reads it
+    revoked_at = PreparedLookup(Share.objects.order_by("created_at"), "revoked_at")
+    assert revoked_at.get(None) is None
+    share = share_create(user=holder, purpose="租车", valid_days=3)
+    assert revoked_at.get(None).pk == share.pk  # IS NULL, as the ORM reads it: a share not revoked
 
 
 def test_a_queryset_with_parameters_besides_the_key_is_refused(holder):
