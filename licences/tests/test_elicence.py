@@ -746,3 +746,22 @@ def test_the_signed_token_is_cose_as_pycose_reads_and_writes_it(citizen):
     theirs = Sign1Message(phdr={Algorithm: Es256, KID: key.kid}, payload=cbor2.dumps(claims))
     theirs.key = EC2Key(crv=P256, d=private, x=x, y=y)
     assert signed_qr.read(_retokenise(theirs.encode()), keys=[key], now=time.time())["ref"] == "ABCDEFGH"
+
+
+def test_the_qr_answer_built_directly_is_what_its_declared_fields_give(citizen):
+    # QROut.to_representation builds the answer without DRF's field machinery (every open display asks
+    # each minute): it must give exactly what the declared fields (the schema) give.
+    from django.test import RequestFactory
+    from rest_framework import serializers
+
+    from licences.serializers import QROut
+    from licences.services import elicence_qr_issue
+
+    elicence = make_elicence(citizen)
+    issued = elicence_qr_issue(elicence=elicence)
+    for svg in (True, False):
+        context = {"request": RequestFactory().get("/api/v1/elicence/qr"), "elicence": elicence, "svg": svg}
+        direct = QROut(issued, context=context).data
+        declared = serializers.Serializer.to_representation(QROut(issued, context=context), issued)
+        assert list(direct.items()) == list(declared.items())
+        assert bool(direct["svg"]) is svg and direct["lifetime_seconds"] > 0
