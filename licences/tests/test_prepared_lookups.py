@@ -1,4 +1,4 @@
-"""The verification path's reads compiled once (portal/prepared.py): the same objects as the ORM's."""
+"""Reads compiled once (portal/prepared.py), on the verification, display and token paths: the ORM's objects."""
 
 from unittest import mock
 
