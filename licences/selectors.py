@@ -32,10 +32,9 @@ def licence_for_user(user: User) -> Licence | None:
 
 # Reads of every display of an e-licence and of every verification, compiled to SQL once per process
 # (portal/prepared.py).
-_NEWEST_ELICENCE = PreparedLookup(ELicence.objects.select_related("licence").order_by("-issued_at"), "holder")
-_NEWEST_ELICENCE_IN_STATE = PreparedLookup(
-    ELicence.objects.select_related("licence").order_by("-issued_at"), "holder", "state"
-)
+_NEWEST_FIRST = ELicence.objects.select_related("licence").order_by("-issued_at")
+_NEWEST_ELICENCE = PreparedLookup(_NEWEST_FIRST, "holder")
+_NEWEST_ELICENCE_IN_STATE = PreparedLookup(_NEWEST_FIRST, "holder", "state")
 _ELICENCE = PreparedLookup(ELicence.objects.select_related("licence"), "id")
 _QR_CODE = PreparedLookup(QRCode.objects.select_related("elicence__licence"), "code")
 _SHARE = PreparedLookup(Share.objects.select_related("elicence__licence"), "code")

@@ -118,7 +118,7 @@ class QROut(serializers.Serializer):
             "url": url,
             "expires_at": _DATETIME.to_representation(issued.expires_at),
             "server_time": _DATETIME.to_representation(issued.server_time),
-            "lifetime_seconds": tokens.QR_TOKEN_TTL,
+            "lifetime_seconds": self.get_lifetime_seconds(issued),
             "colour": colour,
             "svg": self._svg(url, colour),
         }

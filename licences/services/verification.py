@@ -104,6 +104,13 @@ def _presented_resolve(*, token: str | None, share_code: str | None, now: dateti
     return Presented(method, found.elicence, reason="licence_changed" if changed else None)
 
 
+def _verifier_of_record(verifier) -> tuple:
+    """Who a verification row names: the signed-in user (None when anonymous) and their approved
+    organisation (None otherwise)."""
+    user = verifier if getattr(verifier, "is_authenticated", False) else None
+    return user, verifying_organisation(user)
+
+
 def _stored_ip(ip: str | None) -> str | None:
     return ip if ip and ip != "unknown" else None
 
@@ -130,8 +137,7 @@ def verification_record(
             reason = InvalidReason.LICENCE_CHANGED
     valid = reason is None
     paper = bool(valid and licence and licence.paper_required)
-    user = verifier if getattr(verifier, "is_authenticated", False) else None
-    organisation = verifying_organisation(user)
+    user, organisation = _verifier_of_record(verifier)
     # The verification row is its own audit record (append-only, like the audit log): one insert.
     verification = Verification.objects.create(
         elicence=elicence,
@@ -206,8 +212,7 @@ def verification_record_offline(
         )
     expired = at > claims["expires_at"] + tokens.CLOCK_SKEW
     valid = not expired and claims.get("state") == "valid"
-    user = verifier if getattr(verifier, "is_authenticated", False) else None
-    organisation = verifying_organisation(user)
+    user, organisation = _verifier_of_record(verifier)
     try:
         with transaction.atomic():
             verification = Verification.objects.create(
