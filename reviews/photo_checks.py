@@ -249,7 +249,9 @@ def check_photo(
     eyes = faces.find_eye_pair(gray) if face is None else None
 
     # Background: the top band and the side bands beside the head, minus an ellipse around the head.
-    band = np.zeros((ah, aw), dtype=bool)
+    # All of it lies in the upper half: the mask covers those rows only (the same pixels, in order).
+    rows = max(int(0.5 * ah), int(0.06 * ah), 1)
+    band = np.zeros((rows, aw), dtype=bool)
     band[: max(int(0.06 * ah), 1), :] = True
     side = max(int(0.08 * aw), 1)
     band[: int(0.5 * ah), :side] = True
@@ -258,7 +260,7 @@ def check_photo(
     head_box = face.box if face is not None else _box_from_eyes(*eyes) if eyes is not None else None
     if head_box is not None:
         left, top, right, bottom = head_box
-        yy, xx = np.ogrid[:ah, :aw]
+        yy, xx = np.ogrid[:rows, :aw]
         cx, cy = (left + right) / 2, top + 0.3 * (bottom - top)
         rx, ry = 0.9 * (right - left), 1.25 * (bottom - top)
         band &= ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 > 1
@@ -268,7 +270,7 @@ def check_photo(
         corner = max(int(0.04 * min(ah, aw)), 2)
         border = np.concatenate([lab[:corner, :corner].reshape(-1, 3), lab[:corner, -corner:].reshape(-1, 3)])
     else:
-        border = lab[band]
+        border = lab[:rows][band]
     background = border.mean(axis=0)
     lightness = float(background[0])
     chroma = float(np.hypot(border[:, 1], border[:, 2]).mean())
@@ -595,8 +597,13 @@ def _check_dress_and_pose(
         # edges as the whole-frame mask did (zeros beyond the zone), not as the frame's border.
         candidates = np.pad(candidates, ((int(top > 0), int(bottom < ah)), (0, 0)))
         candidates = cv2.morphologyEx(candidates, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        count, _labels, stats, _ = cv2.connectedComponentsWithStats(candidates)
-        largest = float(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0.0
+        # Components are labelled inside the box around what is left (usually little or nothing): the
+        # same components as over the whole band, without labelling its empty part.
+        x, y, w, h = cv2.boundingRect(candidates)
+        largest = 0.0
+        if w and h:
+            count, _labels, stats, _ = cv2.connectedComponentsWithStats(candidates[y : y + h, x : x + w])
+            largest = float(stats[1:, cv2.CC_STAT_AREA].max()) if count > 1 else 0.0
         face_area = max(jaw_width * (chin - brow), 1.0)
         hand = largest / face_area
         metrics["hand_skin"] = hand
