@@ -6,6 +6,31 @@ from django.utils import timezone
 from portal.accounts.models import AuditEntry
 
 
+def audit_values(
+    *,
+    actor,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    data: dict | None = None,
+    ip: str | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """One audit entry's column values (`actor_id`, not the user), for a batch that inserts rows without
+    building model instances. `data` must already be masked: no full ID or phone numbers."""
+    actor_user = actor if getattr(actor, "is_authenticated", False) else None
+    return {
+        "at": at or timezone.now(),
+        "actor_id": actor_user.pk if actor_user else None,
+        "actor_label": (actor_user.username if actor_user else str(actor or "anonymous"))[:150],
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "data": data or {},
+        "ip": ip if ip and ip != "unknown" else None,
+    }
+
+
 def audit_entry(
     *,
     actor,
@@ -15,18 +40,17 @@ def audit_entry(
     ip: str | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
-    """One audit entry, not yet saved (a batch inserts many at once). `data` must already be masked:
-    no full ID or phone numbers."""
-    actor_user = actor if getattr(actor, "is_authenticated", False) else None
+    """One audit entry, not yet saved. `data` must already be masked: no full ID or phone numbers."""
     return AuditEntry(
-        at=at or timezone.now(),
-        actor=actor_user,
-        actor_label=(actor_user.username if actor_user else str(actor or "anonymous"))[:150],
-        action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        data=data or {},
-        ip=ip if ip and ip != "unknown" else None,
+        **audit_values(
+            actor=actor,
+            action=action,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            data=data,
+            ip=ip,
+            at=at,
+        )
     )
 
 

@@ -9,20 +9,23 @@ fails is handed back whole for the next pass.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from licences.models import ELicence, ELicenceState, Licence, LicenceStatus
 from licences.services import ISSUED_MESSAGE, elicence_issue, licence_set_portrait
 from portal import metrics
-from portal.accounts.audit import audit_entry, audit_record
+from portal.accounts.audit import audit_record, audit_values
 from portal.accounts.models import AuditEntry, OutboundMessage
+from portal.crypto import decrypt, encrypt
 from portal.queue import enqueue_on_commit
 from reviews.models import Application, ApplicationStatus, Photo, PhotoStatus, TimelineEntry
 from reviews.services.timeline import due_at_from, timeline_record, timeline_sms_text
@@ -138,30 +141,36 @@ PLAIN_FIELDS = (
 )
 
 
-def _insert(model, objs: list) -> None:
-    """Insert many rows. PostgreSQL: `COPY … FROM STDIN`, which skips the ORM's insert compiler; no
-    primary keys are read back. Elsewhere: `bulk_create`."""
-    if not objs:
+def _insert(model, rows: list[dict], *, stored: tuple = ()) -> None:
+    """Insert many rows, each given as {attname: value}; a field not given takes its default. The
+    `stored` fields (encrypted ones) are given as they are stored, copied or encrypted once for many
+    rows: nothing is decrypted or encrypted again on the way.
+
+    PostgreSQL: `COPY … FROM STDIN` straight from the values, with no model instance and no insert
+    compiler; no primary keys are read back. Elsewhere: `bulk_create` of instances."""
+    if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs)
+        model.objects.bulk_create(
+            [model(**{name: decrypt(v) if name in stored and v else v for name, v in row.items()}) for row in rows]
+        )
         return
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField | models.BigAutoField)]
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     # Values of the plain field types (exactly those: ids, text, numbers, times) go as they are; any
     # other field (encrypted text, JSON, a subclass) prepares its value as `save()` would.
-    prepared = [type(field) not in PLAIN_FIELDS for field in fields]
-    attnames = [field.attname for field in fields]
+    plan = [
+        (field.attname, field.get_default, type(field) in PLAIN_FIELDS or field.attname in stored, field)
+        for field in fields
+    ]
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for obj in objs:
-            values = obj.__dict__
-            copy.write_row(
-                [
-                    field.get_db_prep_save(values[name], connection) if prepare else values[name]
-                    for field, name, prepare in zip(fields, attnames, prepared, strict=True)
-                ]
-            )
+        for row in rows:
+            values = []
+            for name, default, ready, field in plan:
+                value = row[name] if name in row else default()
+                values.append(value if ready else field.get_db_prep_save(value, connection))
+            copy.write_row(values)
 
 
 def _hand_back(ids, claim: datetime) -> None:
@@ -176,15 +185,13 @@ def _approve_batch(ids: list, claim: datetime) -> tuple[dict, list]:
     the one-by-one path (a portrait to copy from the photo's file)."""
     mine = Application.objects.filter(pk__in=ids, status=ApplicationStatus.APPROVING, claimed_at=claim)
     applications = list(
-        mine.select_related(
-            "applicant", "licence"
-        ).only(  # what the re-check and the writes read: no encrypted ID or licence number is decrypted
+        mine.select_related("applicant", "licence")
+        .only(  # what the re-check and the writes read: no encrypted ID or licence number is decrypted
             "licence_version",
             "validity_start",
             "face_verified",
             "applicant__id",
             "applicant__id_number_hash",
-            "applicant__phone",
             "licence__id",
             "licence__number_hash",
             "licence__version",
@@ -193,6 +200,8 @@ def _approve_batch(ids: list, claim: datetime) -> tuple[dict, list]:
             "licence__status",
             "licence__portrait",
         )
+        # The phone number as stored (encrypted): the messages get a copy, nothing is decrypted.
+        .annotate(phone_stored=Cast("applicant__phone", models.TextField()))
     )
     if len(applications) != len(ids):
         raise BatchConflict(f"{len(ids) - len(applications)} claimed rows were taken back")
@@ -230,9 +239,13 @@ def _approve_batch(ids: list, claim: datetime) -> tuple[dict, list]:
     now = timezone.now()
     with transaction.atomic():
         elicences = [
-            ELicence(
-                licence_id=a.licence_id, holder_id=a.applicant_id, licence_version=a.licence.version, issued_at=now
-            )
+            {
+                "id": uuid.uuid4(),
+                "licence_id": a.licence_id,
+                "holder_id": a.applicant_id,
+                "licence_version": a.licence.version,
+                "issued_at": now,
+            }
             for a in approve
         ]
         _insert(ELicence, elicences)
@@ -250,25 +263,40 @@ def _approve_batch(ids: list, claim: datetime) -> tuple[dict, list]:
             if updated != len(approve):
                 raise BatchConflict(f"{len(approve) - updated} claimed rows were taken back")
         timeline = [
-            TimelineEntry(application_id=a.pk, status=ApplicationStatus.APPROVED, note_key="ready", at=now)
+            {"application_id": a.pk, "status": ApplicationStatus.APPROVED, "note_key": "ready", "at": now}
             for a in approve
         ]
+        application_type = Application._meta.label_lower
         audit = [
             entry
             for a, e in zip(approve, elicences, strict=True)
             for entry in (
-                audit_entry(
-                    actor="auto-approval", action="elicence.issued", obj=e, data={"version": e.licence_version}, at=now
+                audit_values(
+                    actor="auto-approval",
+                    action="elicence.issued",
+                    object_type=ELicence._meta.label_lower,
+                    object_id=str(e["id"]),
+                    data={"version": e["licence_version"]},
+                    at=now,
                 ),
-                audit_entry(actor=None, action="application.approved", obj=a, data={"elicence": str(e.pk)}, at=now),
+                audit_values(
+                    actor=None,
+                    action="application.approved",
+                    object_type=application_type,
+                    object_id=str(a.pk),
+                    data={"elicence": str(e["id"])},
+                    at=now,
+                ),
             )
         ]
+        # The phone number is copied as stored (encrypted) from the applicant's row to the message's; the
+        # same words for everyone are encrypted once (they hold nothing personal).
         with translation.override(settings.LANGUAGE_CODE):  # SMS in the portal's language
-            issued_text = _(ISSUED_MESSAGE)
+            issued_text = encrypt(_(ISSUED_MESSAGE))
         messages = [
-            OutboundMessage(recipient=a.applicant.phone, user_id=a.applicant_id, text=issued_text)
+            {"id": uuid.uuid4(), "recipient": a.phone_stored, "user_id": a.applicant_id, "text": issued_text}
             for a in approve
-            if a.applicant.phone
+            if a.phone_stored
         ]
         for reason, group in rejected.items():
             updated = mine.filter(pk__in=[a.pk for a in group]).update(
@@ -277,26 +305,39 @@ def _approve_batch(ids: list, claim: datetime) -> tuple[dict, list]:
             if updated != len(group):
                 raise BatchConflict(f"{len(group) - updated} claimed rows were taken back")
             for a in group:
-                entry = TimelineEntry(
-                    application=a,
-                    status=ApplicationStatus.REJECTED,
-                    note_key="rejected",
-                    note_args={"reason": reason},
-                    at=now,
-                )
+                entry = {
+                    "application_id": a.pk,
+                    "status": ApplicationStatus.REJECTED,
+                    "note_key": "rejected",
+                    "note_args": {"reason": reason},
+                    "at": now,
+                }
                 timeline.append(entry)
-                if a.applicant.phone:
+                if a.phone_stored:
+                    text = timeline_sms_text(TimelineEntry(**entry))
                     messages.append(
-                        OutboundMessage(recipient=a.applicant.phone, user=a.applicant, text=timeline_sms_text(entry))
+                        {
+                            "id": uuid.uuid4(),
+                            "recipient": a.phone_stored,
+                            "user_id": a.applicant_id,
+                            "text": encrypt(text),
+                        }
                     )
                 audit.append(
-                    audit_entry(actor=None, action="application.rejected", obj=a, data={"reason": reason}, at=now)
+                    audit_values(
+                        actor=None,
+                        action="application.rejected",
+                        object_type=application_type,
+                        object_id=str(a.pk),
+                        data={"reason": reason},
+                        at=now,
+                    )
                 )
         _insert(TimelineEntry, timeline)
         _insert(AuditEntry, audit)
-        _insert(OutboundMessage, messages)
+        _insert(OutboundMessage, messages, stored=("recipient", "text"))
         if messages:
-            enqueue_on_commit("portal.accounts.tasks.deliver_messages", [str(m.pk) for m in messages])
+            enqueue_on_commit("portal.accounts.tasks.deliver_messages", [str(m["id"]) for m in messages])
     counts = {"approved": len(approve), "rejected": sum(len(group) for group in rejected.values())}
     return counts, one_by_one
 

@@ -188,6 +188,52 @@ def test_one_changed_licence_is_rejected_alone_and_its_batch_approved(api):
     assert ELicence.objects.count() == 3
 
 
+def test_what_a_batch_writes_for_the_approved_and_the_rejected(api):
+    """The rows a batch inserts (COPY on PostgreSQL, bulk_create elsewhere, from values, not instances):
+    the e-licence, the timeline, the audit entries and the SMS, whose phone number is copied encrypted
+    from the applicant's row and decrypts to that number; the words are the portal's."""
+    from django.conf import settings
+    from django.db import connection
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from licences.services import ISSUED_MESSAGE
+    from portal.accounts.models import AuditEntry, OutboundMessage
+    from reviews.services.timeline import timeline_sms_text
+
+    people = [holder()[0] for _ in range(2)]
+    ids = [submit(api, person).json()["id"] for person in people]
+    make_licence(people[1], valid_from=date(2023, 1, 1))  # the second one's licence changed: rejected
+    assert applications_approve_due(as_of=timezone.now() + timedelta(days=10))["approved"] == 1
+    approved, rejected = Application.objects.get(pk=ids[0]), Application.objects.get(pk=ids[1])
+    assert (approved.status, rejected.status, rejected.reason) == ("approved", "rejected", "licence_changed")
+
+    elicence = approved.elicence
+    assert elicence.holder == people[0] and elicence.licence_version == approved.licence.version
+    assert elicence.is_valid and elicence.invalidated_at is None and elicence.invalid_reason == ""
+    assert [(t.status, t.note_key) for t in approved.timeline.all()] == [("submitted", ""), ("approved", "ready")]
+    assert rejected.timeline.last().note_args == {"reason": "licence_changed"}
+
+    entries = {(e.action, e.object_id): e for e in AuditEntry.objects.filter(action__startswith="application.")}
+    assert entries[("application.approved", str(approved.pk))].data == {"elicence": str(elicence.pk)}
+    assert entries[("application.rejected", str(rejected.pk))].data == {"reason": "licence_changed"}
+    issued = AuditEntry.objects.get(action="elicence.issued", object_id=str(elicence.pk))
+    assert (issued.actor_id, issued.actor_label, issued.object_type) == (None, "auto-approval", "licences.elicence")
+    assert issued.data == {"version": elicence.licence_version}
+
+    with translation.override(settings.LANGUAGE_CODE):
+        issued_text = gettext(ISSUED_MESSAGE)
+    rejected_text = timeline_sms_text(rejected.timeline.last())
+    assert issued_text != rejected_text
+    for person, text in ((people[0], issued_text), (people[1], rejected_text)):
+        [message] = [m for m in OutboundMessage.objects.filter(user=person) if m.text == text]
+        assert (message.recipient, message.status) == (person.phone, "pending")
+        with connection.cursor() as cursor:  # stored encrypted, as any other message
+            cursor.execute("SELECT recipient, text FROM accounts_outboundmessage WHERE id = %s", [message.pk.hex])
+            recipient, stored_text = cursor.fetchone()
+        assert person.phone not in recipient and text not in stored_text
+
+
 def test_a_failing_batch_is_handed_back_whole_and_the_next_pass_approves_it(api, monkeypatch):
     from portal.accounts.models import AuditEntry
     from reviews.services import approval
@@ -198,10 +244,10 @@ def test_a_failing_batch_is_handed_back_whole_and_the_next_pass_approves_it(api,
     later = timezone.now() + timedelta(days=10)
     real_insert = approval._insert
 
-    def broken(model, objs):
+    def broken(model, rows, **options):
         if model is AuditEntry:
             raise RuntimeError("database hiccup")
-        real_insert(model, objs)
+        real_insert(model, rows, **options)
 
     monkeypatch.setattr(approval, "_insert", broken)
     result = applications_approve_due(as_of=later)
