@@ -310,6 +310,12 @@ def check_photo(
     return result
 
 
+def _forehead(lab: np.ndarray, left: np.ndarray, right: np.ndarray, span: float) -> np.ndarray:
+    """The forehead above the brows, between the eyes' centres (`span` apart), clipped to the image."""
+    eye_y = float((left[1] + right[1]) / 2)
+    return faces.region(lab, left[0] + 0.2 * span, eye_y - 0.7 * span, right[0] - 0.2 * span, eye_y - 0.3 * span)
+
+
 def _box_from_eyes(left: np.ndarray, right: np.ndarray) -> tuple[float, float, float, float]:
     """Where the face detector's box would be, from the two eyes (box ≈ 2.2 eye spans square)."""
     span = float(right[0] - left[0])
@@ -322,7 +328,7 @@ def _check_covered_face(result: PhotoCheckResult, eyes, lab: np.ndarray) -> bool
     left, right = eyes
     span = float(right[0] - left[0])
     eye_y = float((left[1] + right[1]) / 2)
-    reference = faces.region(lab, left[0] + 0.2 * span, eye_y - 0.7 * span, right[0] - 0.2 * span, eye_y - 0.3 * span)
+    reference = _forehead(lab, left, right, span)
     below = faces.region(lab, left[0] - 0.1 * span, eye_y + 0.6 * span, right[0] + 0.1 * span, eye_y + 1.5 * span)
     if not reference.size or not below.size:
         return False
@@ -448,6 +454,22 @@ def _skin_colour(lab: np.ndarray, face: Face) -> np.ndarray | None:
     return np.median(np.concatenate(parts), axis=0)
 
 
+SKIN_MIN_REDNESS = 2.5  # a* of a skin colour: every face of the evaluation set, of any tone and lighting, has 3 or more
+
+
+def _own_colour_above_a_covering(lab: np.ndarray, face: Face, skin: np.ndarray) -> np.ndarray:
+    """The colour the lower face is compared with: the skin sample, unless it is not skin-coloured (skin
+    of any tone is reddish): a face mask drawn up to the eyes covers the cheeks and the bridge where it
+    is taken, and then the forehead, where it is reddish, is the face's own colour."""
+    if skin[1] >= SKIN_MIN_REDNESS:
+        return skin
+    forehead = _forehead(lab, *face.eye_centres, face.eye_span)
+    if not forehead.size:
+        return skin
+    above = np.median(forehead.reshape(-1, 3), axis=0)
+    return above if above[1] >= SKIN_MIN_REDNESS else skin
+
+
 def _skin_like(lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """Pixels of the face's skin colour (hue and chroma close, lightness within shading range)."""
     da, db = lab[..., 1] - skin[1], lab[..., 2] - skin[2]
@@ -498,7 +520,9 @@ def _check_dress_and_pose(
     lower = _polygon_mask(skin_like[y0:y1, x0:x1].shape, jaw_line - (x0, y0))
     upper_exposed = 25 <= skin[0] <= 92 and not {"grayscale", "uneven_lighting", "blurry"} & set(result.codes)
     if upper_exposed and lower.any():
-        share = float(skin_like[y0:y1, x0:x1][lower].mean())
+        own = _own_colour_above_a_covering(lab, face, skin)
+        lower_skin = skin_like[y0:y1, x0:x1] if own is skin else _skin_like(lab[y0:y1, x0:x1], own)
+        share = float(lower_skin[lower].mean())
         metrics["lower_face_skin"] = share
         if share < LIMITS["lower_face_skin"]:
             result.add("face_occluded", share, LIMITS["lower_face_skin"])
