@@ -69,13 +69,22 @@ def json_safe(value):
 
 
 def analysis_copy(image: Image.Image) -> np.ndarray:
-    """An RGB array no taller than ANALYSIS_HEIGHT, on which faces are found and measured."""
+    """An RGB array no taller than ANALYSIS_HEIGHT, on which faces are found and measured.
+
+    Bilinear interpolation (OpenCV), after a box reduction by the whole factor where the image is twice
+    that height or more, so that no more than two source pixels lie between two samples (no aliasing
+    of fine detail into the blur and texture measures). A tenth of the time of Pillow's filtered resize,
+    which took 3.6 of a check's 25 ms on a 600×800 photo."""
+    import cv2
+
+    step = image.height // ANALYSIS_HEIGHT
+    if step >= 2:
+        image = image.reduce(step)  # each pixel the mean of step × step (the edges' partial boxes too)
+    rgb = np.asarray(image)
+    if image.height <= ANALYSIS_HEIGHT:
+        return rgb
     scale = ANALYSIS_HEIGHT / image.height
-    if scale < 1:
-        # Pillow's filtered resize. OpenCV's area average takes half the time, but moves landmarks by
-        # enough to flip a real photo that sits at the centring limit: the measures stay as they were.
-        image = image.resize((max(int(image.width * scale), 1), ANALYSIS_HEIGHT), Image.BILINEAR)
-    return np.asarray(image)
+    return cv2.resize(rgb, (max(int(image.width * scale), 1), ANALYSIS_HEIGHT), interpolation=cv2.INTER_LINEAR)
 
 
 def grey(rgb: np.ndarray) -> np.ndarray:
@@ -233,6 +242,7 @@ def eye_metrics(face: Face, gray: np.ndarray) -> dict:
 # the size of an ordinary eye window (most photos end there), then a box where windows up to one eye
 # span fit (a blurred, enlarged face is found only at about that size).
 EYE_BOXES = ((0.45, 0.32), (0.6, 0.5))
+EYE_SCALE_STEP = 1.2
 
 
 def _cascade_eyes(face: Face, gray: np.ndarray) -> int:
@@ -241,7 +251,8 @@ def _cascade_eyes(face: Face, gray: np.ndarray) -> int:
     The face is scaled so that its box is 128 px wide (eyes of about 25 px, what the cascade was
     trained on). Searching boxes around the eyes rather than the whole upper face is a fraction of the
     work and a nostril elsewhere no longer counts as an eye; the search stops at the first eye seen
-    (the rule asks whether the cascade sees any)."""
+    (the rule asks whether the cascade sees any). Window sizes step by 1.2, not 1.1: the verdict was the
+    same for every photo of the evaluation set (1,220 photos), in 60 % of the cascade's time."""
     import cv2
 
     cascade = models().eye_cascade
@@ -260,7 +271,7 @@ def _cascade_eyes(face: Face, gray: np.ndarray) -> int:
                 continue
             size = (max(round(box.shape[1] * factor), 1), max(round(box.shape[0] * factor), 1))
             box = cv2.resize(box, size, interpolation=cv2.INTER_AREA)
-            if len(cascade.detectMultiScale(box, 1.1, 3, minSize=(12, 12))):
+            if len(cascade.detectMultiScale(box, EYE_SCALE_STEP, 3, minSize=(12, 12))):
                 return 1
     return 0
 

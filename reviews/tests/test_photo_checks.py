@@ -298,3 +298,46 @@ def test_faces_are_found_the_same_with_or_without_the_grey_copy(clean_photos):
     given, computed = faces.find_faces(rgb, gray), faces.find_faces(rgb)
     assert len(given) == len(computed) == 1
     assert given[0].box == computed[0].box and (given[0].points == computed[0].points).all()
+
+
+def test_a_large_photo_is_measured_as_the_same_shot_at_upload_size():
+    """Photos from phones arrive up to IMAGE_MAX_SIDE tall: the analysis copy reduces them by a whole
+    factor (a box) before its bilinear step, so the same shot measures alike at either size, and a blur
+    is still seen (no aliasing of the big image's pixels into the sharpness measure)."""
+    from PIL import ImageFilter
+
+    from portal import faces
+
+    shot = photoset.Shot.random(2)
+    shot.width, shot.height = 600, 800
+    small = check_photo(photoset.encode(photoset.render(shot)[0]), now=photoset.NOW)
+    shot.width, shot.height = 1800, 2400
+    image = photoset.render(shot)[0]
+    large = check_photo(photoset.encode(image), now=photoset.NOW)
+    assert small.codes == large.codes == [], (small.codes, large.codes)
+    for measure, within in (("centre_offset", 0.01), ("head_ratio", 0.02), ("roll_degrees", 1.0)):
+        assert abs(small.metrics[measure] - large.metrics[measure]) < within, measure
+    assert 0.6 < large.metrics["blur_variance"] / small.metrics["blur_variance"] < 1.6
+    blurred = check_photo(photoset.encode(image.filter(ImageFilter.GaussianBlur(12))), now=photoset.NOW)
+    assert "blurry" in blurred.codes, blurred.metrics
+
+    assert faces.analysis_copy(image).shape == (480, 360, 3)  # 2400 -> 480 (a box of 5, then bilinear)
+    assert faces.analysis_copy(image.resize((720, 960))).shape == (480, 360, 3)  # a box of 2 alone
+    assert faces.analysis_copy(image.resize((300, 400))).shape == (400, 300, 3)  # small: as it is
+
+
+def test_a_face_mask_up_to_the_eyes_is_seen_although_it_covers_the_skin_sample():
+    """Seed 27's light blue mask reaches the cheeks under the eyes and the bridge, where the skin colour
+    is sampled: the sample is then the mask's (not reddish), and the forehead is the face's colour."""
+    from portal import faces
+    from portal.images import decode_image
+
+    sample = photoset.GENERATORS["face_occluded"](27)
+    result = check_photo(sample.data, now=photoset.NOW)
+    assert "face_occluded" in result.codes, result.metrics
+    rgb = faces.analysis_copy(decode_image(sample.data, reencode=False).image)
+    lab = photo_checks._lab(rgb)
+    face = faces.find_faces(rgb)[0]
+    sampled = photo_checks._skin_colour(lab, face)
+    own = photo_checks._own_colour_above_a_covering(lab, face, sampled)
+    assert sampled[1] < photo_checks.SKIN_MIN_REDNESS <= own[1]  # the mask's colour, then the forehead's
