@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from licences import selectors, signed_qr, tokens
 from licences.models import ELicence, InvalidReason, Licence, Share, Verification, VerificationMethod
 from portal import metrics, ratelimit
+from portal.accounts.audit import stored_ip
 from portal.accounts.models import Organisation, OrganisationKind
 from portal.errors import DomainError
 from portal.masking import mask_name
@@ -111,10 +112,6 @@ def _verifier_of_record(verifier) -> tuple:
     return user, verifying_organisation(user)
 
 
-def _stored_ip(ip: str | None) -> str | None:
-    return ip if ip and ip != "unknown" else None
-
-
 def _count(valid: bool, organisation: Organisation | None) -> None:
     metrics.VERIFICATIONS.labels(
         "valid" if valid else "invalid", organisation.kind if organisation else "anonymous"
@@ -150,7 +147,7 @@ def verification_record(
         reason=reason or "",
         paper_required=paper,
         checked_at=now,
-        ip=_stored_ip(ip),
+        ip=stored_ip(ip),
     )
     _count(valid, organisation)
     document = receipt_document_build(verification)
@@ -226,7 +223,7 @@ def verification_record_offline(
                 reason="" if valid else "expired" if expired else "licence_changed",
                 paper_required=bool(valid and claims.get("paper_required")),
                 checked_at=checked_at,
-                ip=_stored_ip(ip),
+                ip=stored_ip(ip),
             )
     except IntegrityError:  # the same check uploaded twice at once
         return Verification.objects.get(pk=check_id), False

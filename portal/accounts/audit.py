@@ -6,6 +6,11 @@ from django.utils import timezone
 from portal.accounts.models import AuditEntry
 
 
+def stored_ip(ip: str | None) -> str | None:
+    """The client address as a record keeps it: none when it was not known."""
+    return ip if ip and ip != "unknown" else None
+
+
 def audit_values(
     *,
     actor,
@@ -27,7 +32,7 @@ def audit_values(
         "object_type": object_type,
         "object_id": object_id,
         "data": data or {},
-        "ip": ip if ip and ip != "unknown" else None,
+        "ip": stored_ip(ip),
     }
 
 

@@ -180,6 +180,28 @@ def _hand_back(ids, claim: datetime) -> None:
 
 
 # --- one batch ------------------------------------------------------------------------------------------
+def _message(application, text: str) -> dict:
+    """An SMS row to the applicant: the phone number and `text` as stored (encrypted)."""
+    return {
+        "id": uuid.uuid4(),
+        "recipient": application.phone_stored,
+        "user_id": application.applicant_id,
+        "text": text,
+    }
+
+
+def _application_audit(application, action: str, data: dict, at: datetime) -> dict:
+    """The audit row of the pass's decision on one application (the pass acts, not a person)."""
+    return audit_values(
+        actor=None,
+        action=action,
+        object_type=Application._meta.label_lower,
+        object_id=str(application.pk),
+        data=data,
+        at=at,
+    )
+
+
 def _approve_batch(ids: list, claim: datetime) -> tuple[dict, list]:
     """Approve or reject a claimed batch in one transaction. Returns the counts, and the ids that need
     the one-by-one path (a portrait to copy from the photo's file)."""
@@ -266,7 +288,7 @@ def _approve_batch(ids: list, claim: datetime) -> tuple[dict, list]:
             {"application_id": a.pk, "status": ApplicationStatus.APPROVED, "note_key": "ready", "at": now}
             for a in approve
         ]
-        application_type = Application._meta.label_lower
+        elicence_type = ELicence._meta.label_lower
         audit = [
             entry
             for a, e in zip(approve, elicences, strict=True)
@@ -274,30 +296,19 @@ def _approve_batch(ids: list, claim: datetime) -> tuple[dict, list]:
                 audit_values(
                     actor="auto-approval",
                     action="elicence.issued",
-                    object_type=ELicence._meta.label_lower,
+                    object_type=elicence_type,
                     object_id=str(e["id"]),
                     data={"version": e["licence_version"]},
                     at=now,
                 ),
-                audit_values(
-                    actor=None,
-                    action="application.approved",
-                    object_type=application_type,
-                    object_id=str(a.pk),
-                    data={"elicence": str(e["id"])},
-                    at=now,
-                ),
+                _application_audit(a, "application.approved", {"elicence": str(e["id"])}, now),
             )
         ]
         # The phone number is copied as stored (encrypted) from the applicant's row to the message's; the
         # same words for everyone are encrypted once (they hold nothing personal).
         with translation.override(settings.LANGUAGE_CODE):  # SMS in the portal's language
             issued_text = encrypt(_(ISSUED_MESSAGE))
-        messages = [
-            {"id": uuid.uuid4(), "recipient": a.phone_stored, "user_id": a.applicant_id, "text": issued_text}
-            for a in approve
-            if a.phone_stored
-        ]
+        messages = [_message(a, issued_text) for a in approve if a.phone_stored]
         for reason, group in rejected.items():
             updated = mine.filter(pk__in=[a.pk for a in group]).update(
                 status=ApplicationStatus.REJECTED, reason=reason, decided_at=now
@@ -314,25 +325,8 @@ def _approve_batch(ids: list, claim: datetime) -> tuple[dict, list]:
                 }
                 timeline.append(entry)
                 if a.phone_stored:
-                    text = timeline_sms_text(TimelineEntry(**entry))
-                    messages.append(
-                        {
-                            "id": uuid.uuid4(),
-                            "recipient": a.phone_stored,
-                            "user_id": a.applicant_id,
-                            "text": encrypt(text),
-                        }
-                    )
-                audit.append(
-                    audit_values(
-                        actor=None,
-                        action="application.rejected",
-                        object_type=application_type,
-                        object_id=str(a.pk),
-                        data={"reason": reason},
-                        at=now,
-                    )
-                )
+                    messages.append(_message(a, encrypt(timeline_sms_text(TimelineEntry(**entry)))))
+                audit.append(_application_audit(a, "application.rejected", {"reason": reason}, now))
         _insert(TimelineEntry, timeline)
         _insert(AuditEntry, audit)
         _insert(OutboundMessage, messages, stored=("recipient", "text"))
