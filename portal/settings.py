@@ -208,6 +208,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_PREPARED_STATEMENTS", True):
+    # The key look-ups of the hottest paths (portal/prepared.py) bind on the server, and psycopg prepares
+    # a statement after this many runs on a connection. Django turns preparing off (None) for poolers;
+    # queries on its own client-binding cursors are never prepared either way.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not memory) so that a real Celery worker in the integration tests sees the test data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}

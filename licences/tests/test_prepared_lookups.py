@@ -150,3 +150,38 @@ def test_a_token_is_checked_with_its_user_and_organisation_in_one_query(holder, 
     police_member.save(update_fields=["is_active"])
     inactive = api.post("/api/v1/verifications", body, format="json", HTTP_AUTHORIZATION=f"Token {police_key}")
     assert inactive.status_code == 401
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def test_on_postgresql_a_look_up_is_prepared_after_a_few_runs_and_reads_the_same(holder):
+    """psycopg prepares a server-bound statement after `prepare_threshold` (5) runs on a connection; the
+    rows read through the prepared statement are the ORM's. With the threshold off (DB_PREPARED_STATEMENTS=0,
+    for poolers that cannot keep prepared statements) nothing is prepared. On SQLite: the same rows."""
+    code = new_code(holder)
+    orm = QRCode.objects.select_related("elicence__licence").get(code=code)
+    # Two look-ups of their own (a SQL no other test runs on this connection): one off, one on.
+    off = PreparedLookup(QRCode.objects.select_related("elicence__licence").order_by("-expires_at"), "code")
+    on = PreparedLookup(QRCode.objects.select_related("elicence__licence").order_by("expires_at"), "code")
+    options = connection.settings_dict["OPTIONS"]
+    postgresql = connection.vendor == "postgresql"
+    with mock.patch.dict(options, {"prepare_threshold": None}):
+        for _ in range(8):
+            found = off.get(code)
+            assert_same_rows(found, orm)
+            assert_same_rows(found.elicence.licence, orm.elicence.licence)
+    with mock.patch.dict(options, {"prepare_threshold": 5} if postgresql else {}):
+        for _ in range(8):  # runs 6 to 8 use the prepared statement
+            found = on.get(code)
+            assert_same_rows(found, orm)
+            assert_same_rows(found.elicence, orm.elicence)
+            assert_same_rows(found.elicence.licence, orm.elicence.licence)
+    assert on.get("NOSUCHCODE") is None
+    if postgresql:
+        prepared = _prepared_statements()
+        assert any('ORDER BY "licences_qrcode"."expires_at" ASC' in statement for statement in prepared)
+        assert not any('ORDER BY "licences_qrcode"."expires_at" DESC' in statement for statement in prepared)
