@@ -12,12 +12,12 @@ from django.conf import settings
 from django.urls import get_resolver
 from django.utils import translation
 
+from portal import ratelimit
+
 
 def warm() -> None:
     resolver = get_resolver()
     for code, _name in settings.LANGUAGES:
         with translation.override(code):  # each language's catalogue loaded, its reverse map built
             resolver.reverse_dict  # noqa: B018  (imports every URL module and its views)
-    from portal import ratelimit
-
     ratelimit.client_warm()

@@ -250,7 +250,7 @@ def check_photo(
 
     # Background: the top band and the side bands beside the head, minus an ellipse around the head.
     # All of it lies in the upper half: the mask covers those rows only (the same pixels, in order).
-    rows = max(int(0.5 * ah), int(0.06 * ah), 1)
+    rows = max(int(0.5 * ah), 1)
     band = np.zeros((rows, aw), dtype=bool)
     band[: max(int(0.06 * ah), 1), :] = True
     side = max(int(0.08 * aw), 1)
