@@ -208,7 +208,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_PREPARED_STATEMENTS", True):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that polls the socket before it sends `SELECT 1`
+    # (portal/pgbackend/base.py): the check is free while nothing has happened to the connection.
+    DATABASES["default"]["ENGINE"] = "portal.pgbackend"
+if DATABASES["default"]["ENGINE"] == "portal.pgbackend" and env_bool("DB_PREPARED_STATEMENTS", True):
     # The key look-ups of the hottest paths (portal/prepared.py) bind on the server, and psycopg prepares
     # a statement after this many runs on a connection. Django turns preparing off (None) for poolers;
     # queries on its own client-binding cursors are never prepared either way.
