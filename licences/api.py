@@ -284,10 +284,10 @@ class BenchFloorView(APIView):
 
     @extend_schema(exclude=True)
     def post(self, request):
-        from licences.models import Verification
+        from licences.services.verification import VERIFICATION_INSERT
 
-        elicence = self._elicence(request)
-        verification = Verification.objects.create(elicence=elicence, method="qr", valid=elicence is not None)
+        elicence = self._elicence(request)  # the verification's read and insert, as they run there
+        verification = VERIFICATION_INSERT.create(elicence=elicence, method="qr", valid=elicence is not None)
         return Response({"id": str(verification.pk), "valid": verification.valid})
 
     @extend_schema(exclude=True)

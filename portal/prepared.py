@@ -1,11 +1,13 @@
-"""Reads by key whose SQL is compiled once per process, for the hottest paths (verification, display).
+"""Reads by key, and inserts, whose SQL is compiled once per process, for the hottest paths (verification,
+display).
 
 Django compiles a queryset to SQL each time it is evaluated. For a select over three joined tables
 (a QR code with its e-licence and licence: some forty columns) that compiling took about as long as
 the round trip to PostgreSQL itself (docs/benchmarks.md). `PreparedLookup` compiles the queryset the
 first time, on each database, and afterwards only swaps the key into the parameters, runs the SQL and
 builds the instances with Django's own converters and related-object populators: the same objects,
-converted the same way (decrypted fields, dates, UUIDs), as the queryset would give.
+converted the same way (decrypted fields, dates, UUIDs), as the queryset would give. `PreparedInsert`
+does the same for `Model.objects.create` of a model whose primary key is made in Python.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.sql import InsertQuery
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,45 @@ class PreparedLookup:
         instance = compiled.model.from_db(alias, compiled.init_list, row[compiled.start : compiled.end])
         for populator in compiled.populators:
             populator.populate(row, instance)
+        return instance
+
+
+class PreparedInsert:
+    """`PreparedInsert(Model).create(**values)`: the row `Model.objects.create(**values)` would insert (the
+    fields' defaults, each field's conversion for the database), with the INSERT compiled once per
+    database and, on PostgreSQL, bound on the server so that psycopg prepares it. Compiling the INSERT of
+    a dozen columns was a third of `create`'s time in Python (0.67 ms against 0.45 ms wall, per row, here).
+
+    For models whose primary key is made in Python (a UUID default): nothing is read back. Like
+    `bulk_create`, it sends no save signals and does not call the model's `save()`: only for models that
+    do nothing there but refuse changes (AppendOnlyModel)."""
+
+    def __init__(self, model):
+        if model._meta.pk.db_returning or not model._meta.pk.has_default():
+            raise ValueError(f"{model.__name__}: a prepared insert needs a primary key made in Python")
+        self._model = model
+        self._fields = [field for field in model._meta.local_concrete_fields if not field.generated]
+        self._sql: dict[str, str] = {}
+
+    def _compile(self, alias: str, instance) -> str:
+        query = InsertQuery(self._model)
+        query.insert_values(self._fields, [instance])
+        [(sql, params)] = query.get_compiler(using=alias).as_sql()
+        if len(params) != len(self._fields):
+            raise ValueError(f"{self._model.__name__}: one parameter per field expected in {sql}")
+        return sql
+
+    def create(self, **values):
+        instance = self._model(**values)
+        alias = router.db_for_write(self._model, instance=instance)
+        sql = self._sql.get(alias) or self._sql.setdefault(alias, self._compile(alias, instance))
+        connection = connections[alias]
+        # What SQLInsertCompiler does with each field of the row: pre_save, then the database's prep.
+        params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in self._fields]
+        with _cursor(connection) as cursor:
+            cursor.execute(sql, params)
+        instance._state.adding = False
+        instance._state.db = alias
         return instance
 
 

@@ -16,6 +16,7 @@ from portal.accounts.audit import stored_ip
 from portal.accounts.models import Organisation, OrganisationKind
 from portal.errors import DomainError
 from portal.masking import mask_name
+from portal.prepared import PreparedInsert
 
 FIELDS_BY_KIND = {
     OrganisationKind.POLICE: (
@@ -38,6 +39,11 @@ FIELDS_BY_KIND = {
     OrganisationKind.CAR_RENTAL: ("name", "classes", "valid_from", "valid_until", "status"),
     OrganisationKind.EMPLOYER: ("name", "classes", "valid_from", "valid_until", "status"),
 }
+
+
+# The verification row, inserted with its SQL compiled once (and prepared on PostgreSQL): no save signals,
+# and Verification's save() only refuses changes.
+VERIFICATION_INSERT = PreparedInsert(Verification)
 
 
 def verifying_organisation(verifier) -> Organisation | None:
@@ -136,7 +142,7 @@ def verification_record(
     paper = bool(valid and licence and licence.paper_required)
     user, organisation = _verifier_of_record(verifier)
     # The verification row is its own audit record (append-only, like the audit log): one insert.
-    verification = Verification.objects.create(
+    verification = VERIFICATION_INSERT.create(
         elicence=elicence,
         share=share,
         verifier=user,

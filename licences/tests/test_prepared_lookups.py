@@ -185,3 +185,41 @@ def test_on_postgresql_a_look_up_is_prepared_after_a_few_runs_and_reads_the_same
         prepared = _prepared_statements()
         assert any('ORDER BY "licences_qrcode"."expires_at" ASC' in statement for statement in prepared)
         assert not any('ORDER BY "licences_qrcode"."expires_at" DESC' in statement for statement in prepared)
+
+
+def test_a_prepared_insert_stores_the_row_the_orm_would_and_is_prepared_on_postgresql(holder):
+    """`PreparedInsert(Verification).create` against `Verification.objects.create` with the same values: the
+    stored rows read back alike (defaults, foreign keys, IP, time), on the compiled and then the prepared
+    statement. A model whose key the database makes is refused."""
+    from datetime import UTC, datetime
+
+    from licences.models import Verification
+    from portal.models import RateCounter
+    from portal.prepared import PreparedInsert
+
+    elicence = holder.elicences.get()
+    insert = PreparedInsert(Verification)
+    at = datetime(2026, 11, 29, 8, 30, 15, 123456, tzinfo=UTC)
+    given = {
+        "elicence": elicence, "verifier": holder, "method": "qr", "purpose": "租车 rental", "valid": False,
+        "reason": "expired", "paper_required": True, "checked_at": at, "ip": "2001:db8::1",
+    }  # fmt: skip
+    ignored = {"id"}
+    for run in range(8):  # runs 6 to 8 use the prepared statement on PostgreSQL
+        ours = insert.create(**given)
+        theirs = Verification.objects.create(**given)
+        assert not ours._state.adding and ours._state.db == "default"
+        stored, expected = Verification.objects.get(pk=ours.pk), Verification.objects.get(pk=theirs.pk)
+        assert {k: v for k, v in values(stored).items() if k not in ignored} == {
+            k: v for k, v in values(expected).items() if k not in ignored
+        }
+        assert values(stored) == values(ours)  # what create returned is what was stored
+        # psycopg prepares per statement and parameter types: the types stay, the values change
+        given = {**given, "valid": run % 2 == 0, "ip": "192.0.2.7" if run % 3 else "::1", "purpose": f"#{run}"}
+    defaults = insert.create(method="code", valid=True)  # the defaults, and NULLs
+    stored = Verification.objects.get(pk=defaults.pk)
+    assert stored.elicence is None and stored.paper_required is False and stored.checked_at == defaults.checked_at
+    if connection.vendor == "postgresql":
+        assert any(s.startswith('INSERT INTO "licences_verification"') for s in _prepared_statements())
+    with pytest.raises(ValueError, match="primary key made in Python"):
+        PreparedInsert(RateCounter)  # an auto-increment key
