@@ -2,7 +2,7 @@
 
 With CONN_HEALTH_CHECKS (settings: a kept connection survives a PostgreSQL restart), Django runs
 `SELECT 1` on a kept connection before its first use in each request or task: one round trip on every
-request that touches the database, about a tenth of a verification's time. A connection PostgreSQL has
+request that touches the database (0.14–0.17 ms here, a few per cent of a verification). A connection PostgreSQL has
 cut (a restart, a terminated backend, a crash) has something to read on its socket: the server's
 "terminating connection" message, or the end of the stream. So the socket is polled first, without
 waiting: nothing to read on an idle connection means nothing has happened to it, and the check is done;
