@@ -1,5 +1,6 @@
-"""The PostgreSQL connection health check (portal/pgbackend): free on a quiet connection, Django's
-`SELECT 1` (and a reconnect) on one that PostgreSQL has cut."""
+"""The PostgreSQL backend (portal/pgbackend): a connection health check that is free on a quiet connection
+and Django's `SELECT 1` (and a reconnect) on one that PostgreSQL has cut; a query log with the SQL of
+statements bound on the server."""
 
 import select
 import socket
@@ -83,3 +84,27 @@ def test_on_postgresql_a_quiet_connection_is_not_queried_and_a_cut_one_is_replac
             assert cursor.fetchone()[0] != pid
     finally:
         kept.close()
+
+
+def test_the_query_log_shows_the_sql_of_statements_bound_on_the_server():
+    """A verification's QR code read and its insert (both bound on the server on PostgreSQL, portal/prepared.py)
+    appear in the query log with their SQL, as every other query does."""
+    import json
+
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from conftest import make_elicence, make_person
+    from licences.services import elicence_qr_issue
+
+    token = elicence_qr_issue(elicence=make_elicence(make_person(name="王小明"))).token
+    body = json.dumps({"token": token})
+    client = Client()
+    for _ in range(7):  # past psycopg's threshold: the last runs use the prepared statements
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post("/api/v1/verifications", body, content_type="application/json")
+        assert response.status_code == 200 and response.json()["valid"] is True
+        logged = [query["sql"] for query in queries.captured_queries]  # and the rate limit's, without Redis
+        assert all(isinstance(sql, str) for sql in logged), logged
+        assert any(sql.startswith("SELECT") and '"licences_qrcode"' in sql for sql in logged), logged
+        assert any(sql.startswith('INSERT INTO "licences_verification"') for sql in logged), logged

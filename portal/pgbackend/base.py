@@ -10,11 +10,14 @@ anything to read (or a connection psycopg knows to be closed or broken, or not i
 Django's own check (`SELECT 1`), which reads whatever is there and closes the connection if it fails.
 A connection dropped silently (a network cut that sends nothing) is not seen by either check until a
 query times out.
+
+Also: the query log (DEBUG, `CaptureQueriesContext`) shows the SQL of the statements that portal/prepared.py
+runs bound on the server; Django's backend logged None for them.
 """
 
 import select
 
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 from psycopg import pq
 
 
@@ -30,7 +33,20 @@ def connection_quiet(raw) -> bool:
         return False
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor, sql, params):
+        logged = super().last_executed_query(cursor, sql, params)
+        if logged is None and sql is not None:  # bound on the server (portal/prepared.py): no client-side text
+            try:
+                return self.compose_sql(sql, params)
+            except Exception:  # a value the client cannot quote: the SQL with its placeholders
+                return sql
+        return logged
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def close_if_health_check_failed(self):
         if (
             self.connection is not None
