@@ -212,11 +212,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a health check that polls the socket before it sends `SELECT 1`
     # (portal/pgbackend/base.py): the check is free while nothing has happened to the connection.
     DATABASES["default"]["ENGINE"] = "portal.pgbackend"
-if DATABASES["default"]["ENGINE"] == "portal.pgbackend" and env_bool("DB_PREPARED_STATEMENTS", True):
-    # The key look-ups of the hottest paths (portal/prepared.py) bind on the server, and psycopg prepares
-    # a statement after this many runs on a connection. Django turns preparing off (None) for poolers;
-    # queries on its own client-binding cursors are never prepared either way.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        # The key look-ups of the hottest paths (portal/prepared.py) bind on the server, and psycopg prepares
+        # a statement after this many runs on a connection. Django turns preparing off (None) for poolers;
+        # queries on its own client-binding cursors are never prepared either way.
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not memory) so that a real Celery worker in the integration tests sees the test data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
