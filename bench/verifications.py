@@ -196,22 +196,43 @@ def main() -> None:
                 time.sleep(0.2)
         secrets = json.loads(run([PY, "manage.py", "shell", "-c", SETUP], env).stdout.strip().splitlines()[-1])
         police_headers = {"Authorization": f"Token {secrets['police']}"}
-        endpoints = {  # name → what wrk is given; measured in this order, round after round
-            "trivial": ("/api/v1/health", None, None),
-            "floor": ("/api/v1/bench/floor", post_script({"elicence": secrets["elicence"]}, {}), None),
-            "anonymous": ("/api/v1/verifications", post_script({"token": secrets["token"]}, {}), None),
+        endpoints = {  # name → its label, then what wrk is given; measured in this order, round after round
+            "trivial": ("GET /api/v1/health (trivial DRF)", "/api/v1/health", None, None),
+            "floor": (
+                "POST /api/v1/bench/floor (1 read, 1 insert)",
+                "/api/v1/bench/floor",
+                post_script({"elicence": secrets["elicence"]}, {}),
+                None,
+            ),
+            "anonymous": (
+                "POST /api/v1/verifications anonymous",
+                "/api/v1/verifications",
+                post_script({"token": secrets["token"]}, {}),
+                None,
+            ),
             "police": (
+                "POST /api/v1/verifications police",
                 "/api/v1/verifications",
                 post_script({"token": secrets["token"], "purpose": "bench"}, police_headers),
                 None,
             ),
-            "qr_floor": (f"/api/v1/bench/floor?elicence={secrets['elicence']}", None, None),
+            "qr_floor": (
+                "GET /api/v1/bench/floor (QR floor)",
+                f"/api/v1/bench/floor?elicence={secrets['elicence']}",
+                None,
+                None,
+            ),
             # as the display asks: it draws the QR itself
-            "qr": ("/api/v1/elicence/qr?svg=0", None, {"Authorization": f"Token {secrets['holder']}"}),
+            "qr": (
+                "GET /api/v1/elicence/qr?svg=0 (holder)",
+                "/api/v1/elicence/qr?svg=0",
+                None,
+                {"Authorization": f"Token {secrets['holder']}"},
+            ),
         }
         rounds = {name: [] for name in endpoints}
         for _round in range(args.rounds):
-            for name, (path, script, headers) in endpoints.items():
+            for name, (_label, path, script, headers) in endpoints.items():
                 rounds[name].append(wrk(path, args.seconds, args.connections, script, headers))
     finally:
         server.terminate()
@@ -222,16 +243,8 @@ def main() -> None:
         f"wrk -t2 -c{args.connections} -d{args.seconds}s per endpoint and round, {args.rounds} rounds "
         f"(every endpoint once per round, in turn), {os.cpu_count()} cores"
     )
-    labels = {
-        "trivial": "GET /api/v1/health (trivial DRF)",
-        "floor": "POST /api/v1/bench/floor (1 read, 1 insert)",
-        "anonymous": "POST /api/v1/verifications anonymous",
-        "police": "POST /api/v1/verifications police",
-        "qr_floor": "GET /api/v1/bench/floor (QR floor)",
-        "qr": "GET /api/v1/elicence/qr?svg=0 (holder)",
-    }
     print(f"{'req/s, median of the rounds':<46} {'median':>8}   rounds")
-    for name, label in labels.items():
+    for name, (label, *_given) in endpoints.items():
         each = rounds[name]
         middle = sorted(each, key=lambda result: result["rps"])[len(each) // 2]  # its p50 and p99 are shown
         worst = max(each, key=lambda result: _ms(result["p99"]))
