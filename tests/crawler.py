@@ -89,7 +89,7 @@ class World:
     share_id: object
     share_code: str
     elicence: object
-    data_words: set  # Latin words that are data, not text: usernames, the schedules' names
+    data_words: set  # Latin words that are data, not text: usernames, the schedules' names, random codes
 
 
 def build_world(password: str) -> World:
@@ -160,11 +160,14 @@ def _data_words() -> set[str]:
     from django.conf import settings
     from django_celery_beat.models import PeriodicTask
 
+    from licences.models import QRCode, Share
     from portal.accounts.models import User
 
     names = [u.username for u in User.objects.all()]
     names += [f"{t.name} {t.task} {t.description}" for t in PeriodicTask.objects.all()]
     names += [settings.TIME_ZONE, *current_app.tasks]  # the schedules' time zone, the task names
+    # Random codes (shares' and QR short codes) are data: one drawn from letters alone reads as a word.
+    names += list(Share.objects.values_list("code", flat=True)) + list(QRCode.objects.values_list("code", flat=True))
     return {w.lower() for name in names for w in _words(name)}
 
 
