@@ -7,6 +7,10 @@ from portal import views as portal_views
 from portal.accounts import views as account_views
 
 urlpatterns = [
+    path("api/v1/", include("portal.api_urls")),
+    path("api/v1/", include("licences.api_urls")),
+    path("api/v1/", include("portal.accounts.api_urls")),
+    path("api/v1/", include("reviews.api_urls")),
     path("", account_views.home, name="home"),
     path("accounts/", include("portal.accounts.urls")),
     path("", include("licences.urls")),
@@ -14,10 +18,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("portal.api_urls")),
-    path("api/v1/", include("portal.accounts.api_urls")),
-    path("api/v1/", include("licences.api_urls")),
-    path("api/v1/", include("reviews.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
