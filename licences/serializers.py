@@ -158,6 +158,14 @@ class ShareOut(serializers.Serializer):
         return self.context["request"].build_absolute_uri(reverse("api-share-download", args=[share.pk]))
 
 
+def _has_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 class VerificationIn(serializers.Serializer):
     token = serializers.CharField(required=False, help_text="QR token or the short code")
     share_code = serializers.CharField(required=False)
@@ -166,6 +174,32 @@ class VerificationIn(serializers.Serializer):
     def validate(self, attrs):
         if bool(attrs.get("token")) == bool(attrs.get("share_code")):
             raise serializers.ValidationError(_("Send either a token or a share code."))
+        return attrs
+
+    @staticmethod
+    def plain(data) -> dict | None:
+        """What `validated_data` would be for the usual body (a JSON object whose fields above are
+        strings), checked as DRF's CharFields check them (trimmed; blank refused except `purpose`, at
+        most 100 characters; no NUL or lone surrogate) and `validate` above, without building the
+        serializer: that took a fifth of a verification's time in Python. None for anything else, so
+        that the serializer gives its own errors (tests/test_api_validation.py compares the two)."""
+        if type(data) is not dict:
+            return None
+        attrs = {}
+        for name, blank_allowed in (("token", False), ("share_code", False), ("purpose", True)):
+            if name not in data:
+                continue
+            value = data[name]
+            if type(value) is not str:
+                return None
+            value = value.strip()
+            if "\x00" in value or (not value.isascii() and _has_surrogate(value)):
+                return None
+            if not value and not blank_allowed:
+                return None
+            attrs[name] = value
+        if len(attrs.get("purpose", "")) > 100 or bool(attrs.get("token")) == bool(attrs.get("share_code")):
+            return None
         return attrs
 
 

@@ -23,7 +23,12 @@ FORBIDDEN = {403: OpenApiResponse(ErrorSerializer, description="`permission_deni
 
 
 def validated(serializer_class, request) -> dict:
-    """The request body checked by an input serializer; a 400 with field errors otherwise."""
+    """The request body checked by an input serializer; a 400 with field errors otherwise. A serializer
+    may offer `plain(data)`: the same validated data for the usual body without building the serializer,
+    None for anything else (then the serializer checks it and gives its own errors)."""
+    plain = getattr(serializer_class, "plain", None)
+    if plain is not None and (data := plain(request.data)) is not None:
+        return data
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
