@@ -128,6 +128,25 @@ def test_forged_signed_tokens_are_bad(citizen, mangle):
     assert exc.value.reason == "bad_token"
 
 
+def test_base45_decoding_agrees_with_the_base45_package():
+    import os
+    import random
+
+    import base45
+
+    for size in [0, 1, 2, 3, 4, 5, *random.sample(range(6, 3000), 40)]:
+        data = os.urandom(size)
+        text = base45.b45encode(data).decode()
+        assert signed_qr.b45decode(text) == data == base45.b45decode(text)
+    # Not base45: a character outside the alphabet, lower case, one character too many, a triplet
+    # above 0xFFFF ("GGW" is 65,536), a pair above 0xFF ("::"), non-ASCII. Both refuse each.
+    for text in ["AB~", "ab1", "ABCD", "GGW", "00::", "ÄBC", "0" * 7]:
+        with pytest.raises(ValueError):
+            signed_qr.b45decode(text)
+        with pytest.raises(ValueError):
+            base45.b45decode(text)
+
+
 def test_signed_tokens_are_unique_and_fit_a_phone_screen(api, citizen):
     import segno
 
