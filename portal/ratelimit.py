@@ -2,13 +2,15 @@
 
 DRF throttling is not a security control (concurrent requests slip through). Here the counter is
 either in the shared cache (RATE_LIMIT_STORE=cache, Redis in production: one atomic INCR on a key
-that expires with its window) or in the database (the default without a shared cache): one
+that expires with its window, in one Lua script call) or in the database (the default without a shared cache): one
 conditional UPDATE (`count < limit`), atomic on SQLite and PostgreSQL; 0 rows updated means the
 limit is reached. Both are shared by every web process.
 """
 
 import functools
 import ipaddress
+import os
+import threading
 import time
 
 from django.conf import settings
@@ -46,9 +48,14 @@ def hit(scope: str, identifier: str) -> None:
 
 @functools.lru_cache(maxsize=4)
 def _redis(url: str):
+    """The process's Redis client for `url`: its connection pool, made without connecting. A command
+    whose connection turns out closed (a Redis restart, a dropped idle connection) is sent once more
+    on a new one: a kept connection is not polled before each use."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    return redis.Redis.from_url(url)
+    return redis.Redis.from_url(url, retry=Retry(NoBackoff(), 1))
 
 
 def client_warm() -> None:
@@ -57,14 +64,29 @@ def client_warm() -> None:
         _redis(settings.CACHE_URL)
 
 
+# INCR and EXPIRE NX as one command: atomic, and the key lives as long as its window.
+_HIT_SCRIPT = "local count = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX') return count"
+_threads = threading.local()
+
+
+def _hit_script(url: str):
+    """This thread's hit script, on a connection this thread keeps (taken from the process's pool at its
+    first hit): no pool check-out, no socket poll and no pipeline per hit, a fifth of a hit's time inside a
+    request. A thread of another process (after a fork) makes its own."""
+    owner = (url, os.getpid())
+    held = getattr(_threads, "held", None)
+    if held is None or held[0] != owner:
+        import redis
+
+        client = redis.Redis(connection_pool=_redis(url).connection_pool, single_connection_client=True)
+        held = _threads.held = (owner, client.register_script(_HIT_SCRIPT))
+    return held[1]
+
+
 def _cache_hit(key: str, limit: int, period: int) -> bool:
     """One atomic increment in the shared cache; the key lives as long as its window."""
-    if settings.CACHE_URL:  # Redis: INCR and EXPIRE NX in one round trip, on one long-lived client
-        pipe = _redis(settings.CACHE_URL).pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, period + 1, nx=True)
-        count, _expiry_set = pipe.execute()
-        return count <= limit
+    if settings.CACHE_URL:  # Redis: one script call, one round trip, on this thread's connection
+        return _hit_script(settings.CACHE_URL)(keys=[key], args=[period + 1]) <= limit
     from django.core.cache import cache
 
     cache.add(key, 0, timeout=period + 1)

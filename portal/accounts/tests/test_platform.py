@@ -121,6 +121,49 @@ def _redis_url() -> str:
     return "redis://127.0.0.1:6379/12"
 
 
+def test_redis_rate_limit_expires_and_outlives_a_lost_connection(settings):
+    """In Redis the counter gets its window's expiry; a hit after the server dropped this thread's kept
+    connection, or forgot the script (as after a restart), still counts once; a forked process makes its
+    own connection."""
+    import multiprocessing
+
+    import redis
+
+    url = _redis_url()
+    assert url, "Redis on 127.0.0.1:6379 (this machine's) is needed"
+    settings.RATE_LIMIT_STORE, settings.CACHE_URL = "cache", url
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login:ip": (4, 60)}
+    server = redis.Redis.from_url(url)
+    ratelimit.hit("login:ip", "10.0.0.9")
+    [key] = server.keys("rate:*")
+    assert int(server.get(key)) == 1
+    assert 0 < server.ttl(key) <= 61
+    assert server.client_kill_filter(_type="normal", skipme=True) >= 1  # this thread's connection too
+    ratelimit.hit("login:ip", "10.0.0.9")
+    assert int(server.get(key)) == 2
+    server.script_flush()
+    ratelimit.hit("login:ip", "10.0.0.9")
+    assert int(server.get(key)) == 3
+
+    def in_child(results):
+        try:
+            ratelimit.hit("login:ip", "10.0.0.9")
+            results.put(ratelimit._hit_script(url) is not parent_script)
+        except Exception as exc:  # reported to the parent, which fails
+            results.put(repr(exc))
+
+    parent_script = ratelimit._hit_script(url)
+    results = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(target=in_child, args=(results,))
+    child.start()
+    assert results.get(timeout=20) is True
+    child.join(timeout=20)
+    assert int(server.get(key)) == 4
+    with pytest.raises(RateLimited):
+        ratelimit.hit("login:ip", "10.0.0.9")
+    assert 0 < server.ttl(key) <= 61
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("store", ["database", "cache", "memory cache"])
 def test_rate_limit_holds_under_concurrent_hits(settings, store):
