@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from licences import tokens
-from licences.links import share_url, verify_offline_url
+from licences.links import receipt_url, share_url, verify_offline_url
 from licences.models import ELicenceState, LicenceStatus, Sex
 
 RECEIPT_SALT = "licences.receipt"
@@ -238,7 +238,7 @@ class VerificationOut(serializers.Serializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_receipt_url(self, outcome) -> str:
         signed_id = signing.dumps(str(outcome.verification.pk), salt=RECEIPT_SALT)
-        return self.context["request"].build_absolute_uri(reverse("api-receipt", args=[signed_id]))
+        return receipt_url(self.context["request"], signed_id)
 
     def to_representation(self, outcome) -> dict:
         """The declared fields (the schema) built directly: the outcome's values are already what they

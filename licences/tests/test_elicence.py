@@ -325,6 +325,29 @@ def test_receipt_is_signed_checkable_and_downloadable(api, client, citizen, poli
     assert client.get(body["receipt_url"][:-3] + "xyz").status_code == 404
 
 
+def test_receipt_links_are_what_reverse_gives_under_any_script_prefix(rf, settings):
+    import uuid
+
+    from django.core import signing
+    from django.urls import reverse, set_script_prefix
+
+    from licences.links import receipt_url
+    from licences.serializers import RECEIPT_SALT
+
+    settings.ALLOWED_HOSTS = ["portal.example.cn"]
+    request = rf.get("/", HTTP_HOST="portal.example.cn")
+    try:
+        for prefix in ("/", "/portal/", "/a b/"):
+            set_script_prefix(prefix)
+            for _ in range(20):
+                signed_id = signing.dumps(str(uuid.uuid4()), salt=RECEIPT_SALT)
+                expected = request.build_absolute_uri(reverse("api-receipt", args=[signed_id]))
+                assert receipt_url(request, signed_id) == expected
+                assert expected.startswith(f"http://portal.example.cn{prefix.replace(' ', '%20')}api/v1/receipts/")
+    finally:
+        set_script_prefix("/")
+
+
 def test_verification_log_for_the_holder_only(api, client, citizen, outsider, insurer_member):
     make_elicence(citizen)
     verify(api, insurer_member, token=qr(api, citizen)["token"], purpose="car insurance")
