@@ -57,14 +57,17 @@ def _signing_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(_unb64(settings.RECEIPT_SIGNING_KEY))
 
 
+@cache  # derived from the private key (cached above), as are the two below: no scalar product per receipt
 def public_key() -> Ed25519PublicKey:
     return _signing_key().public_key()
 
 
+@cache
 def public_key_b64() -> str:
     return _b64(public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
 
+@cache
 def key_id() -> str:
     return hashlib.sha256(public_key_b64().encode()).hexdigest()[:16]
 
