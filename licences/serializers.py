@@ -182,7 +182,7 @@ class VerificationIn(serializers.Serializer):
         strings), checked as DRF's CharFields check them (trimmed; blank refused except `purpose`, at
         most 100 characters; no NUL or lone surrogate) and `validate` above, without building the
         serializer: that took a fifth of a verification's time in Python. None for anything else, so
-        that the serializer gives its own errors (tests/test_api_validation.py compares the two)."""
+        that the serializer gives its own errors (licences/tests/test_verification_input.py compares the two)."""
         if type(data) is not dict:
             return None
         attrs = {}
