@@ -2,9 +2,9 @@
 
 DRF throttling is not a security control (concurrent requests slip through). Here the counter is
 either in the shared cache (RATE_LIMIT_STORE=cache, Redis in production: one atomic INCR on a key
-that expires with its window, in one Lua script call) or in the database (the default without a shared cache): one
-conditional UPDATE (`count < limit`), atomic on SQLite and PostgreSQL; 0 rows updated means the
-limit is reached. Both are shared by every web process.
+that expires with its window, in one Lua script call) or in the database (the default without a
+shared cache): one conditional UPDATE (`count < limit`), atomic on SQLite and PostgreSQL; 0 rows
+updated means the limit is reached. Both are shared by every web process.
 """
 
 import functools
