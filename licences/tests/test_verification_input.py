@@ -66,6 +66,20 @@ def test_plain_agrees_with_the_serializer(body):
     assert (plain is not None) == usual
 
 
+def test_plain_knows_every_field_it_checks():
+    """plain reads each field's required, blank and maximum length: the rest of a field's checks must be
+    those of a plain CharField (trimmed, no minimum length, no other validators)."""
+    from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+    from rest_framework.fields import CharField
+    from rest_framework.validators import ProhibitSurrogateCharactersValidator
+
+    for field in VerificationIn._declared_fields.values():
+        assert type(field) is CharField and field.trim_whitespace and field.min_length is None
+        expected = {ProhibitNullCharactersValidator, ProhibitSurrogateCharactersValidator}
+        expected |= {MaxLengthValidator} if field.max_length is not None else set()
+        assert {type(v) for v in field.validators} == expected and len(field.validators) == len(expected)
+
+
 def test_form_bodies_go_to_the_serializer():
     form = QueryDict("token=EL1%3AABC&purpose=")
     assert VerificationIn.plain(form) is None
