@@ -25,3 +25,10 @@ class NotFoundError(DomainError):
 class RateLimited(DomainError):
     status = 429
     retry_after = 0  # seconds until the limit lifts (Retry-After; the pages count down)
+
+
+class Unavailable(DomainError):
+    """A service the request needs did not answer in time (the shared cache): nothing was done."""
+
+    status = 503
+    retry_after = 5

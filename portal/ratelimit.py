@@ -16,10 +16,11 @@ import time
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portal.crypto import lookup_hash
-from portal.errors import RateLimited
+from portal.errors import RateLimited, Unavailable
 from portal.models import RateCounter
 
 
@@ -47,21 +48,28 @@ def hit(scope: str, identifier: str) -> None:
 
 
 @functools.lru_cache(maxsize=4)
-def _redis(url: str):
+def _redis(url: str, timeout: float):
     """The process's Redis client for `url`: its connection pool, made without connecting. A command
     whose connection turns out closed (a Redis restart, a dropped idle connection) is sent once more
-    on a new one: a kept connection is not polled before each use."""
+    on a new one: a kept connection is not polled before each use. Connecting and each answer wait
+    `timeout` seconds at most (a Redis that hangs does not hold the request), and a timeout is not
+    retried."""
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    return redis.Redis.from_url(url, retry=Retry(NoBackoff(), 1))
+    return redis.Redis.from_url(
+        url,
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+    )
 
 
 def client_warm() -> None:
     """Create the shared cache's client ahead of the first hit (importing redis takes ~0.1 s)."""
     if settings.RATE_LIMIT_STORE == "cache" and settings.CACHE_URL:
-        _redis(settings.CACHE_URL)
+        _redis(settings.CACHE_URL, settings.CACHE_TIMEOUT)
 
 
 # INCR and EXPIRE NX as one command: atomic, and the key lives as long as its window.
@@ -69,24 +77,32 @@ _HIT_SCRIPT = "local count = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KE
 _threads = threading.local()
 
 
-def _hit_script(url: str):
+def _hit_script(url: str, timeout: float):
     """This thread's hit script, on a connection this thread keeps (taken from the process's pool at its
     first hit): no pool check-out, no socket poll and no pipeline per hit, a fifth of a hit's time inside a
     request. A thread of another process (after a fork) makes its own."""
-    owner = (url, os.getpid())
+    owner = (url, timeout, os.getpid())
     held = getattr(_threads, "held", None)
     if held is None or held[0] != owner:
         import redis
 
-        client = redis.Redis(connection_pool=_redis(url).connection_pool, single_connection_client=True)
+        client = redis.Redis(connection_pool=_redis(url, timeout).connection_pool, single_connection_client=True)
         held = _threads.held = (owner, client.register_script(_HIT_SCRIPT))
     return held[1]
 
 
 def _cache_hit(key: str, limit: int, period: int) -> bool:
-    """One atomic increment in the shared cache; the key lives as long as its window."""
+    """One atomic increment in the shared cache; the key lives as long as its window.
+
+    A cache that cannot be reached or does not answer in CACHE_TIMEOUT refuses the attempt (503 with
+    Retry-After): a limit that cannot be counted is not waived."""
     if settings.CACHE_URL:  # Redis: one script call, one round trip, on this thread's connection
-        return _hit_script(settings.CACHE_URL)(keys=[key], args=[period + 1]) <= limit
+        import redis
+
+        try:
+            return _hit_script(settings.CACHE_URL, settings.CACHE_TIMEOUT)(keys=[key], args=[period + 1]) <= limit
+        except redis.RedisError as exc:
+            raise _unavailable() from exc
     from django.core.cache import cache
 
     cache.add(key, 0, timeout=period + 1)
@@ -96,6 +112,10 @@ def _cache_hit(key: str, limit: int, period: int) -> bool:
         cache.add(key, 1, timeout=period + 1)
         count = 1
     return count <= limit
+
+
+def _unavailable() -> Unavailable:
+    return Unavailable("unavailable", _("The service is busy. Please try again in a moment."))
 
 
 def _refuse(window: int, period: int):

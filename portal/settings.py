@@ -49,6 +49,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -226,8 +236,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A shared cache (Redis) when CACHE_URL is set: rate limits then count there (atomic INCR with expiry).
 # Without one, each process has its own memory cache and the rate limits stay in the database.
 CACHE_URL = env_str("CACHE_URL")
+# Seconds to connect to the cache or to wait for its answer: a Redis that hangs without closing its
+# connections fails the request (503) and the readiness probe instead of holding them.
+CACHE_TIMEOUT = env_float("CACHE_TIMEOUT", 1.0)
+if CACHE_TIMEOUT <= 0:
+    raise ImproperlyConfigured(f"CACHE_TIMEOUT must be more than 0 seconds, got {CACHE_TIMEOUT}")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_timeout": CACHE_TIMEOUT, "socket_connect_timeout": CACHE_TIMEOUT},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 RATE_LIMIT_STORE = env_str("RATE_LIMIT_STORE", "cache" if CACHE_URL else "database")

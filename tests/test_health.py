@@ -2,6 +2,9 @@
 dependency it checked and answers 503 when one fails, without telling where the dependency is."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -77,3 +80,27 @@ def test_a_process_checks_the_migrations_until_it_has_seen_them_applied(client, 
     monkeypatch.setattr(health, "_migrated", False)
     assert client.get("/readyz").status_code == 200
     assert health._migrated is True  # later probes skip loading every migration file
+
+
+@pytest.mark.parametrize("fault", ["hangs", "is down"])
+def test_a_cache_that_hangs_or_is_down_makes_the_node_not_ready_within_its_timeout(fault):
+    """CACHE_URL and CACHE_TIMEOUT as an operator sets them: the probe's cache check fails in time
+    instead of waiting on a Redis that does not answer."""
+    from tests.fakes import SilentServer, closed_port
+    from tests.test_settings import ROOT
+
+    script = "import json; from portal import health; print(json.dumps(health.readiness({'cache': health._cache})))"
+    with SilentServer() as server:
+        port = server.port if fault == "hangs" else closed_port()
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", script],
+            cwd=ROOT,
+            env={**os.environ, "CACHE_URL": f"redis://127.0.0.1:{port}/0", "CACHE_TIMEOUT": "0.3"},
+            capture_output=True,
+            text=True,
+            timeout=60,  # liveness, not speed: without a socket timeout the probe waits forever
+        )
+    assert result.returncode == 0, result.stderr
+    ready, checks = json.loads(result.stdout.strip().splitlines()[-1])
+    assert ready is False and checks["cache"]["ok"] is False
+    assert checks["cache"]["error"] == ("TimeoutError" if fault == "hangs" else "ConnectionError")

@@ -37,6 +37,12 @@ def test_bad_boolean_is_a_loud_error():
     assert result.returncode != 0 and "DEBUG must be a boolean" in result.stderr
 
 
+def test_bad_cache_timeout_is_a_loud_error():
+    for raw, message in (("soon", "CACHE_TIMEOUT must be a number"), ("0", "CACHE_TIMEOUT must be more than 0")):
+        result = manage("check", CACHE_TIMEOUT=raw)
+        assert result.returncode != 0 and message in result.stderr
+
+
 def test_unknown_log_format_is_a_loud_error():
     result = manage("check", LOG_FORMAT="xml")
     assert result.returncode != 0 and "LOG_FORMAT must be text or json" in result.stderr

@@ -381,6 +381,29 @@ def test_verification_is_rate_limited_per_ip(api, citizen, settings):
     assert codes == [200, 200, 200, 429, 429]
 
 
+def test_a_silent_rate_limit_cache_refuses_the_verification_and_records_nothing(api, client, citizen, settings):
+    """A Redis that hangs: the verifier is told to try again (503, Retry-After, in their language) within
+    CACHE_TIMEOUT, nothing is recorded, and the page says the same in words, without a code."""
+    from tests.fakes import SilentServer
+
+    make_elicence(citizen)
+    code = qr(api, citizen)
+    with SilentServer() as server:
+        settings.RATE_LIMIT_STORE, settings.CACHE_TIMEOUT = "cache", 0.3
+        settings.CACHE_URL = f"redis://127.0.0.1:{server.port}/0"
+        response = verify(api, token=code["token"])
+        english = api.post("/api/v1/verifications", {"token": code["token"]}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+        page = client.get(f"/v/{code['short_code']}")
+    assert response.status_code == 503 and int(response["Retry-After"]) > 0
+    assert response.json() == {"code": "unavailable", "detail": "服务繁忙，请稍后重试。"}
+    assert (
+        english.status_code == 503 and english.json()["detail"] == "The service is busy. Please try again in a moment."
+    )
+    assert page.status_code == 503 and "服务繁忙，请稍后重试。" in page.content.decode()
+    assert "unavailable" not in page.content.decode()
+    assert not Verification.objects.exists()
+
+
 # --- shares (L6) ---------------------------------------------------------------------------------------
 def test_share_create_verify_download_revoke(api, client, citizen, insurer_member):
     make_elicence(citizen)

@@ -14,6 +14,7 @@ from portal.accounts.messaging import message_deliver, message_send
 from portal.accounts.models import AuditEntry, OutboundMessage, User
 from portal.errors import RateLimited
 from portal.masking import mask_id_number, mask_name, mask_phone
+from tests.fakes import SilentServer, closed_port
 
 
 def test_masks():
@@ -148,11 +149,11 @@ def test_redis_rate_limit_expires_and_outlives_a_lost_connection(settings):
     def in_child(results):
         try:
             ratelimit.hit("login:ip", "10.0.0.9")
-            results.put(ratelimit._hit_script(url) is not parent_script)
+            results.put(ratelimit._hit_script(url, settings.CACHE_TIMEOUT) is not parent_script)
         except Exception as exc:  # reported to the parent, which fails
             results.put(repr(exc))
 
-    parent_script = ratelimit._hit_script(url)
+    parent_script = ratelimit._hit_script(url, settings.CACHE_TIMEOUT)
     results = multiprocessing.get_context("fork").Queue()
     child = multiprocessing.get_context("fork").Process(target=in_child, args=(results,))
     child.start()
@@ -162,6 +163,41 @@ def test_redis_rate_limit_expires_and_outlives_a_lost_connection(settings):
     with pytest.raises(RateLimited):
         ratelimit.hit("login:ip", "10.0.0.9")
     assert 0 < server.ttl(key) <= 61
+
+
+@pytest.mark.parametrize("fault", ["hangs", "is down"])
+def test_a_cache_that_hangs_or_is_down_refuses_within_its_timeout(settings, fault):
+    """The rate limit's Redis answers within CACHE_TIMEOUT or the attempt is refused (503, Retry-After):
+    the request is not held, and a limit that cannot be counted is not waived."""
+    import threading
+
+    from portal.errors import Unavailable
+
+    server = SilentServer() if fault == "hangs" else None
+    port = server.port if server else closed_port()
+    settings.RATE_LIMIT_STORE, settings.CACHE_URL, settings.CACHE_TIMEOUT = "cache", f"redis://127.0.0.1:{port}/0", 0.3
+    outcome = []
+
+    def attempt():
+        try:
+            ratelimit.hit("login:ip", "10.0.0.7")
+            outcome.append("passed")
+        except Unavailable as exc:
+            outcome.append(exc)
+
+    try:
+        for _ in range(2):  # the second on the connection the first left behind
+            worker = threading.Thread(target=attempt, daemon=True)
+            worker.start()
+            worker.join(timeout=10)  # liveness, not speed: without a socket timeout this waits forever
+            assert not worker.is_alive(), "the rate limit waited on a silent cache"
+    finally:
+        if server:
+            server.close()
+    assert [type(item) for item in outcome] == [Unavailable, Unavailable]
+    error = outcome[0]
+    assert error.status == 503 and error.code == "unavailable" and error.retry_after > 0
+    assert str(error.detail) in {"服务繁忙，请稍后重试。", "The service is busy. Please try again in a moment."}
 
 
 @pytest.mark.django_db(transaction=True)
