@@ -419,6 +419,9 @@ SMS_BACKEND = env_str("SMS_BACKEND", "console")
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"))
 # A message still waiting this many seconds after it was queued is queued again by the minutely sweep.
 MESSAGE_RESEND_AFTER = env_int("MESSAGE_RESEND_AFTER", 120)
+# A message still "sending" this many seconds after its worker claimed it is marked "unknown" by the
+# same sweep (the worker stopped mid-send); it is never sent twice.
+MESSAGE_SEND_TIMEOUT = env_int("MESSAGE_SEND_TIMEOUT", 600)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@elicence.example")
 

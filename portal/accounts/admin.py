@@ -284,7 +284,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 class OutboundMessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "channel", "recipient_masked", "status", "sent_at"]
     list_filter = ["channel", "status"]
-    fields = ["created_at", "channel", "recipient_masked", "status", "sent_at", "error"]
+    fields = ["created_at", "channel", "recipient_masked", "status", "sending_since", "sent_at", "error"]
 
     @admin.display(description=_("recipient"))
     def recipient_masked(self, obj):

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.accounts import sms
@@ -37,7 +38,7 @@ def message_deliver(*, message_id: str) -> bool:
         message = OutboundMessage.objects.filter(pk=message_id, status=MessageStatus.PENDING).first()
         claimed = message is not None and OutboundMessage.objects.filter(
             pk=message_id, status=MessageStatus.PENDING
-        ).update(status=MessageStatus.SENDING)
+        ).update(status=MessageStatus.SENDING, sending_since=timezone.now())
     if not claimed:
         return False
     try:
@@ -79,3 +80,19 @@ def message_resend_waiting(*, now=None, batch: int = 500) -> int:
     for start in range(0, len(ids), batch):
         enqueue_on_commit("portal.accounts.tasks.deliver_messages", ids[start : start + batch])
     return len(ids)
+
+
+def message_mark_stalled(*, now=None) -> int:
+    """Mark `unknown` every message still `sending` MESSAGE_SEND_TIMEOUT seconds after its claim: its
+    worker stopped between the claim and recording the gateway's answer (killed, host lost), so whether
+    it went out is not known. It is not sent again (at most once) and no longer shows as in progress.
+    A worker that was only slow still records `sent` when it gets there. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.MESSAGE_SEND_TIMEOUT)
+    stalled = OutboundMessage.objects.filter(
+        Q(sending_since__lt=cutoff) | Q(sending_since__isnull=True, created_at__lt=cutoff),  # claimed before 0008
+        status=MessageStatus.SENDING,
+    )
+    count = stalled.update(status=MessageStatus.UNKNOWN)
+    if count:
+        log.warning("%d messages stopped while sending: marked unknown, not sent again", count)
+    return count

@@ -217,6 +217,9 @@ class MessageStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # Its worker stopped while sending (killed, host lost): the gateway may or may not have it. Never
+    # sent again (at most once); a person who got nothing asks for a new code.
+    UNKNOWN = "unknown", _("Outcome unknown")
 
 
 class OutboundMessage(models.Model):
@@ -231,12 +234,21 @@ class OutboundMessage(models.Model):
     )
     status = models.CharField(_("status"), max_length=8, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sending_since = models.DateTimeField(_("sending since"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     error = models.CharField(_("error"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("outbound message")
         verbose_name_plural = _("outbound messages")
+        # The minutely sweeps look only at messages not yet done: a small index, whatever the history.
+        indexes = [
+            models.Index(
+                fields=["status", "created_at"],
+                name="message_not_done",
+                condition=models.Q(status__in=["pending", "sending"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{local_time(self.created_at)} {self.get_channel_display()} · {self.get_status_display()}"

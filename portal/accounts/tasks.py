@@ -4,7 +4,7 @@ from celery import shared_task
 
 from portal import ratelimit
 from portal.accounts import services
-from portal.accounts.messaging import message_deliver, message_resend_waiting
+from portal.accounts.messaging import message_deliver, message_mark_stalled, message_resend_waiting
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ def deliver_messages(message_ids: list[str]) -> int:
 
 
 @shared_task
-def resend_waiting_messages() -> int:
-    """Every minute: messages whose delivery task was lost (broker down when queued) are queued again."""
-    return message_resend_waiting()
+def resend_waiting_messages() -> dict:
+    """Every minute: messages whose delivery task was lost (broker down when queued) are queued again;
+    messages whose worker stopped while sending them are marked unknown."""
+    return {"queued": message_resend_waiting(), "unknown": message_mark_stalled()}

@@ -474,3 +474,66 @@ def test_a_sent_message_is_recorded_as_sent_through_a_database_outage(monkeypatc
     assert OutboundMessage.objects.get(pk=message.pk).status == "sent"
     assert message_deliver(message_id=str(message.pk)) is False
     assert sms.outbox == [{"to": "13900000003", "text": "through a restart"}]
+
+
+class Killed(BaseException):
+    """The worker process dies here (SIGKILL): no `except Exception` of the code under test runs."""
+
+
+@pytest.mark.django_db
+def test_a_message_whose_worker_died_mid_send_is_marked_unknown_and_never_sent_twice(
+    django_capture_on_commit_callbacks, monkeypatch, client, supervisor
+):
+    """The worker claims the message and dies before the gateway's answer is recorded: the message does
+    not stay "sending" for ever. After MESSAGE_SEND_TIMEOUT the sweep marks it unknown (staff read that
+    in their language); it is sent by nothing afterwards. A worker that was only slow still records sent."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from portal.accounts.messaging import message_mark_stalled, message_resend_waiting
+    from portal.accounts.tasks import resend_waiting_messages
+
+    with django_capture_on_commit_callbacks(execute=False):
+        message = message_send(recipient="13900000003", text="never twice")
+
+    def dies(self, *, to, text):
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sms.LocmemBackend, "send", dies)
+        with pytest.raises(Killed):
+            message_deliver(message_id=str(message.pk))
+    stored = OutboundMessage.objects.get(pk=message.pk)
+    assert stored.status == "sending" and stored.sending_since is not None
+
+    assert message_mark_stalled() == 0  # its worker may still be talking to the gateway
+    assert resend_waiting_messages() == {"queued": 0, "unknown": 0}
+    later = timezone.now() + timedelta(seconds=settings.MESSAGE_SEND_TIMEOUT + 1)
+    assert message_mark_stalled(now=later) == 1
+    assert OutboundMessage.objects.get(pk=message.pk).status == "unknown"
+    assert message_mark_stalled(now=later) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert message_resend_waiting(now=later + timedelta(days=1)) == 0
+    assert message_deliver(message_id=str(message.pk)) is False  # its task delivered again (acks_late)
+    assert sms.outbox == []
+
+    client.force_login(supervisor)
+    listing = client.get("/admin/accounts/outboundmessage/?status=unknown").content.decode()
+    assert "结果未知" in listing and "139****0003" in listing and ">unknown<" not in listing
+
+    # Slow, not dead: the sweep runs while the gateway call is still under way; the answer is recorded.
+    with django_capture_on_commit_callbacks(execute=False):
+        slow = message_send(recipient="13900000004", text="slow gateway")
+    sent = sms.LocmemBackend.send
+
+    def slow_send(self, *, to, text):
+        assert message_mark_stalled(now=later) == 1
+        sent(self, to=to, text=text)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sms.LocmemBackend, "send", slow_send)
+        assert message_deliver(message_id=str(slow.pk)) is True
+    assert OutboundMessage.objects.get(pk=slow.pk).status == "sent"
+    assert sms.outbox == [{"to": "13900000004", "text": "slow gateway"}]
