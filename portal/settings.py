@@ -237,7 +237,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Without one, each process has its own memory cache and the rate limits stay in the database.
 CACHE_URL = env_str("CACHE_URL")
 # Seconds to connect to the cache or to wait for its answer: a Redis that hangs without closing its
-# connections fails the request (503) and the readiness probe instead of holding them.
+# connections fails the request (503) and the readiness probe this soon (redis-py's own default is 5 s).
 CACHE_TIMEOUT = env_float("CACHE_TIMEOUT", 1.0)
 if CACHE_TIMEOUT <= 0:
     raise ImproperlyConfigured(f"CACHE_TIMEOUT must be more than 0 seconds, got {CACHE_TIMEOUT}")
