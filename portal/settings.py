@@ -393,6 +393,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Tasks here finish in seconds; the timeout is far above any countdown we use (pitfall: redelivery).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Seconds to connect to a Redis broker or to wait for its answer. kombu's own default is to wait for
+# ever, so a broker that hangs without closing its connections held every request that queued a task.
+# Above kombu's 1 s BRPOP, which a worker's idle connection waits on.
+BROKER_TIMEOUT = env_float("BROKER_TIMEOUT", 3.0)
+if BROKER_TIMEOUT <= 1:
+    raise ImproperlyConfigured(f"BROKER_TIMEOUT must be more than 1 second, got {BROKER_TIMEOUT}")
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {"socket_timeout": BROKER_TIMEOUT, "socket_connect_timeout": BROKER_TIMEOUT}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

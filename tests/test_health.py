@@ -106,3 +106,43 @@ def test_a_cache_that_hangs_or_is_down_makes_the_node_not_ready_within_its_timeo
     assert checks["cache"]["error"] == ("TimeoutError" if fault == "hangs" else "ConnectionError")
     # The probe gave up after CACHE_TIMEOUT (0.3 s), not after redis-py's default 5 s.
     assert checks["cache"]["ms"] < 3000
+
+
+def test_a_redis_broker_that_hangs_does_not_hold_a_request_that_queues_a_task():
+    """kombu waits for ever on a Redis that does not answer. With BROKER_TIMEOUT the publish gives up
+    (the row its task was for waits for the housekeeping sweep), and the request goes on."""
+    from tests.fakes import SilentServer
+    from tests.test_settings import ROOT
+
+    script = (
+        "import time; from django.db import transaction; from portal.queue import enqueue_on_commit\n"
+        "started = time.perf_counter()\n"
+        "with transaction.atomic():\n"
+        "    enqueue_on_commit('portal.accounts.tasks.resend_waiting_messages')\n"
+        "print(round(time.perf_counter() - started, 1))\n"
+    )
+    with SilentServer() as server:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", script],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "CELERY_BROKER_URL": f"redis://127.0.0.1:{server.port}/0",
+                "BROKER_TIMEOUT": "2",
+                "DATABASE_URL": "sqlite://:memory:",
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,  # without BROKER_TIMEOUT the enqueue never returns and this expires
+        )
+    assert result.returncode == 0, result.stderr
+    assert "not enqueued" in result.stderr  # portal.queue's warning: the sweep will send it
+    waited = float(result.stdout.strip().splitlines()[-1])
+    assert waited < 2 * 2 + 1.2  # Celery's publish tried twice here (4.1 s), each giving up after BROKER_TIMEOUT
+
+
+def test_bad_broker_timeout_is_a_loud_error():
+    from tests.test_settings import manage
+
+    result = manage("check", BROKER_TIMEOUT="1")
+    assert result.returncode != 0 and "BROKER_TIMEOUT must be more than 1 second" in result.stderr
