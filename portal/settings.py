@@ -222,6 +222,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a health check that polls the socket before it sends `SELECT 1`
     # (portal/pgbackend/base.py): the check is free while nothing has happened to the connection.
     DATABASES["default"]["ENGINE"] = "portal.pgbackend"
+    # Seconds to wait for PostgreSQL (or a pooler in front of it) to accept a new connection. libpq's own
+    # default waits for ever on a server that accepts the TCP connection and then does not answer.
+    # A `connect_timeout` in DATABASE_URL wins.
+    DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
+    if DB_CONNECT_TIMEOUT < 2:
+        raise ImproperlyConfigured(
+            f"DB_CONNECT_TIMEOUT must be 2 seconds or more (libpq's least), got {DB_CONNECT_TIMEOUT}"
+        )
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
     if env_bool("DB_PREPARED_STATEMENTS", True):
         # The key look-ups of the hottest paths (portal/prepared.py) bind on the server, and psycopg prepares
         # a statement after this many runs on a connection. Django turns preparing off (None) for poolers;

@@ -146,3 +146,32 @@ def test_bad_broker_timeout_is_a_loud_error():
 
     result = manage("check", BROKER_TIMEOUT="1")
     assert result.returncode != 0 and "BROKER_TIMEOUT must be more than 1 second" in result.stderr
+
+
+def test_a_database_that_accepts_and_never_answers_makes_the_node_not_ready_within_its_timeout():
+    """libpq waits for ever on a server (PostgreSQL or a pooler) that takes the TCP connection and then
+    says nothing. With DB_CONNECT_TIMEOUT the probe's database check fails in time."""
+    from tests.fakes import SilentServer
+    from tests.test_settings import ROOT
+
+    script = (
+        "import json; from portal import health; print(json.dumps(health.readiness({'database': health._database})))"
+    )
+    with SilentServer() as server:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", script],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DATABASE_URL": f"postgres://postgres@127.0.0.1:{server.port}/elicence",
+                "DB_CONNECT_TIMEOUT": "2",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,  # without the timeout the connection attempt never ends and this expires
+        )
+    assert result.returncode == 0, result.stderr
+    ready, checks = json.loads(result.stdout.strip().splitlines()[-1])
+    assert ready is False and checks["database"]["ok"] is False
+    assert checks["database"]["error"] == "OperationalError"
+    assert checks["database"]["ms"] < 2000 + 3000  # DB_CONNECT_TIMEOUT, and slack

@@ -43,6 +43,11 @@ def test_bad_cache_timeout_is_a_loud_error():
         assert result.returncode != 0 and message in result.stderr
 
 
+def test_too_short_database_connect_timeout_is_a_loud_error():
+    result = manage("check", DATABASE_URL="postgres://postgres@127.0.0.1:5432/elicence", DB_CONNECT_TIMEOUT="1")
+    assert result.returncode != 0 and "DB_CONNECT_TIMEOUT must be 2 seconds or more" in result.stderr
+
+
 def test_unknown_log_format_is_a_loud_error():
     result = manage("check", LOG_FORMAT="xml")
     assert result.returncode != 0 and "LOG_FORMAT must be text or json" in result.stderr
