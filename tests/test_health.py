@@ -2,13 +2,12 @@
 dependency it checked and answers 503 when one fails, without telling where the dependency is."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from portal import health
+from tests.fakes import SilentServer, closed_port
+from tests.test_settings import manage
 
 
 def test_liveness_answers_without_touching_anything(client):
@@ -82,38 +81,35 @@ def test_a_process_checks_the_migrations_until_it_has_seen_them_applied(client, 
     assert health._migrated is True  # later probes skip loading every migration file
 
 
+def _readiness_in_a_process(check: str, **env) -> tuple[bool, dict]:
+    """One readiness check, run by a fresh process started with these environment variables (as an
+    operator sets them): whether the node is ready, and the check's result."""
+    script = (
+        "import json; from portal import health; "
+        f"print(json.dumps(health.readiness({{{check!r}: health.CHECKS[{check!r}]}})))"
+    )
+    result = manage("shell", "-c", script, **env)  # manage's 60 s expire if the check never ends
+    assert result.returncode == 0, result.stderr
+    ready, checks = json.loads(result.stdout.strip().splitlines()[-1])
+    return ready, checks[check]
+
+
 @pytest.mark.parametrize("fault", ["hangs", "is down"])
 def test_a_cache_that_hangs_or_is_down_makes_the_node_not_ready_within_its_timeout(fault):
     """CACHE_URL and CACHE_TIMEOUT as an operator sets them: the probe's cache check fails in time
     instead of waiting on a Redis that does not answer."""
-    from tests.fakes import SilentServer, closed_port
-    from tests.test_settings import ROOT
-
-    script = "import json; from portal import health; print(json.dumps(health.readiness({'cache': health._cache})))"
     with SilentServer() as server:
         port = server.port if fault == "hangs" else closed_port()
-        result = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", script],
-            cwd=ROOT,
-            env={**os.environ, "CACHE_URL": f"redis://127.0.0.1:{port}/0", "CACHE_TIMEOUT": "0.3"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert result.returncode == 0, result.stderr
-    ready, checks = json.loads(result.stdout.strip().splitlines()[-1])
-    assert ready is False and checks["cache"]["ok"] is False
-    assert checks["cache"]["error"] == ("TimeoutError" if fault == "hangs" else "ConnectionError")
+        ready, cache = _readiness_in_a_process("cache", CACHE_URL=f"redis://127.0.0.1:{port}/0", CACHE_TIMEOUT="0.3")
+    assert ready is False and cache["ok"] is False
+    assert cache["error"] == ("TimeoutError" if fault == "hangs" else "ConnectionError")
     # The probe gave up after CACHE_TIMEOUT (0.3 s), not after redis-py's default 5 s.
-    assert checks["cache"]["ms"] < 3000
+    assert cache["ms"] < 3000
 
 
 def test_a_redis_broker_that_hangs_does_not_hold_a_request_that_queues_a_task():
     """kombu waits for ever on a Redis that does not answer. With BROKER_TIMEOUT the publish gives up
     (the row its task was for waits for the housekeeping sweep), and the request goes on."""
-    from tests.fakes import SilentServer
-    from tests.test_settings import ROOT
-
     script = (
         "import time; from django.db import transaction; from portal.queue import enqueue_on_commit\n"
         "started = time.perf_counter()\n"
@@ -122,18 +118,14 @@ def test_a_redis_broker_that_hangs_does_not_hold_a_request_that_queues_a_task():
         "print(round(time.perf_counter() - started, 1))\n"
     )
     with SilentServer() as server:
-        result = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", script],
-            cwd=ROOT,
-            env={
-                **os.environ,
-                "CELERY_BROKER_URL": f"redis://127.0.0.1:{server.port}/0",
-                "BROKER_TIMEOUT": "2",
-                "DATABASE_URL": "sqlite://:memory:",
-            },
-            capture_output=True,
-            text=True,
-            timeout=120,  # without BROKER_TIMEOUT the enqueue never returns and this expires
+        # Without BROKER_TIMEOUT the enqueue never returns and manage's 60 s expire.
+        result = manage(
+            "shell",
+            "-c",
+            script,
+            CELERY_BROKER_URL=f"redis://127.0.0.1:{server.port}/0",
+            BROKER_TIMEOUT="2",
+            DATABASE_URL="sqlite://:memory:",
         )
     assert result.returncode == 0, result.stderr
     assert "not enqueued" in result.stderr  # portal.queue's warning: the sweep will send it
@@ -142,8 +134,6 @@ def test_a_redis_broker_that_hangs_does_not_hold_a_request_that_queues_a_task():
 
 
 def test_bad_broker_timeout_is_a_loud_error():
-    from tests.test_settings import manage
-
     result = manage("check", BROKER_TIMEOUT="1")
     assert result.returncode != 0 and "BROKER_TIMEOUT must be more than 1 second" in result.stderr
 
@@ -151,27 +141,10 @@ def test_bad_broker_timeout_is_a_loud_error():
 def test_a_database_that_accepts_and_never_answers_makes_the_node_not_ready_within_its_timeout():
     """libpq waits for ever on a server (PostgreSQL or a pooler) that takes the TCP connection and then
     says nothing. With DB_CONNECT_TIMEOUT the probe's database check fails in time."""
-    from tests.fakes import SilentServer
-    from tests.test_settings import ROOT
-
-    script = (
-        "import json; from portal import health; print(json.dumps(health.readiness({'database': health._database})))"
-    )
     with SilentServer() as server:
-        result = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", script],
-            cwd=ROOT,
-            env={
-                **os.environ,
-                "DATABASE_URL": f"postgres://postgres@127.0.0.1:{server.port}/elicence",
-                "DB_CONNECT_TIMEOUT": "2",
-            },
-            capture_output=True,
-            text=True,
-            timeout=60,  # without the timeout the connection attempt never ends and this expires
+        ready, database = _readiness_in_a_process(
+            "database", DATABASE_URL=f"postgres://postgres@127.0.0.1:{server.port}/elicence", DB_CONNECT_TIMEOUT="2"
         )
-    assert result.returncode == 0, result.stderr
-    ready, checks = json.loads(result.stdout.strip().splitlines()[-1])
-    assert ready is False and checks["database"]["ok"] is False
-    assert checks["database"]["error"] == "OperationalError"
-    assert checks["database"]["ms"] < 2000 + 3000  # DB_CONNECT_TIMEOUT, and slack
+    assert ready is False and database["ok"] is False
+    assert database["error"] == "OperationalError"
+    assert database["ms"] < 2000 + 3000  # DB_CONNECT_TIMEOUT, and slack
