@@ -1,6 +1,7 @@
 """The one domain error type: services raise it, pages show it as a message, the API as JSON."""
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 
 class DomainError(Exception):
@@ -28,7 +29,12 @@ class RateLimited(DomainError):
 
 
 class Unavailable(DomainError):
-    """A service the request needs did not answer in time (the shared cache): nothing was done."""
+    """A service the request needs did not answer (the shared cache, the database): nothing was done."""
 
     status = 503
     retry_after = 5
+
+
+def service_busy() -> Unavailable:
+    """What a request answers when a service it needs (the shared cache, the database) did not answer."""
+    return Unavailable("unavailable", _("The service is busy. Please try again in a moment."))

@@ -16,11 +16,10 @@ import time
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portal.crypto import lookup_hash
-from portal.errors import RateLimited, Unavailable
+from portal.errors import RateLimited, service_busy
 from portal.models import RateCounter
 
 
@@ -102,7 +101,7 @@ def _cache_hit(key: str, limit: int, period: int) -> bool:
         try:
             return _hit_script(settings.CACHE_URL, settings.CACHE_TIMEOUT)(keys=[key], args=[period + 1]) <= limit
         except redis.RedisError as exc:
-            raise _unavailable() from exc
+            raise service_busy() from exc
     from django.core.cache import cache
 
     cache.add(key, 0, timeout=period + 1)
@@ -112,10 +111,6 @@ def _cache_hit(key: str, limit: int, period: int) -> bool:
         cache.add(key, 1, timeout=period + 1)
         count = 1
     return count <= limit
-
-
-def _unavailable() -> Unavailable:
-    return Unavailable("unavailable", _("The service is busy. Please try again in a moment."))
 
 
 def _refuse(window: int, period: int):

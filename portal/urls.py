@@ -31,3 +31,4 @@ urlpatterns += [
 ]
 
 handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"

@@ -53,6 +53,7 @@ class Visit:
     kind: str = "page"  # page | file (an image or a PDF: status and type only)
     expect_path: str | None = None  # where the page may land (a redirect the role should get)
     text: list[str] = field(default_factory=list)  # visible text the page must show (any language)
+    status: int = 200  # what the page answers (the error pages answer theirs)
 
     def path(self) -> str:
         return self.url() if callable(self.url) else self.url
@@ -219,6 +220,7 @@ def visits(world: World) -> dict[str, list[Visit]]:
         Visit("licences:verify", verify_qr),
         Visit("licences:verify_share", verify_share),
         Visit("licences:verify_offline", lambda: fresh_offline_link_for(world.elicence)),
+        Visit("page_not_found", "/no-such-page/", status=404),  # a mistyped or withdrawn link
     ]
     signed_in = [
         Visit("home", "/"),
