@@ -19,6 +19,7 @@ TEXTS = {
     404: {"zh-hans": "页面不存在", "en": "Page not found"},
     403: {"zh-hans": "无权访问", "en": "No access"},
     "csrf": {"zh-hans": "表单已过期", "en": "This form has expired"},
+    400: {"zh-hans": "无法识别该请求", "en": "The request could not be read"},
     500: {"zh-hans": "出错了", "en": "Something went wrong"},
     503: {"zh-hans": "服务繁忙", "en": "The service is busy"},
 }
@@ -67,6 +68,12 @@ def test_form_sent_without_its_token_has_expired(language):
     client = reader(language, enforce_csrf_checks=True)
     response = client.post("/accounts/login/", {"username": "someone", "password": "whatever"})
     assert_error_page(response, 403, "csrf", language)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_bad_request(language):
+    response = reader(language).get("/", HTTP_HOST="not-this-portal.example")  # a host not in ALLOWED_HOSTS
+    assert_error_page(response, 400, 400, language)
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
