@@ -24,13 +24,19 @@ def not_found_body() -> dict:
     return {"code": "not_found", "detail": _("Not found.")}
 
 
+def domain_error_answer(exc: DomainError) -> tuple[dict, dict]:
+    """The API's body for a DomainError, and its headers (Retry-After where the caller should wait)."""
+    body = {"code": exc.code, "detail": str(exc.detail)}
+    if exc.fields:
+        body["fields"] = {k: [str(m) for m in v] if isinstance(v, list) else str(v) for k, v in exc.fields.items()}
+    wait = getattr(exc, "retry_after", 0)
+    return body, {"Retry-After": str(wait)} if wait else {}
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        body = {"code": exc.code, "detail": str(exc.detail)}
-        if exc.fields:
-            body["fields"] = {k: [str(m) for m in v] if isinstance(v, list) else str(v) for k, v in exc.fields.items()}
-        wait = getattr(exc, "retry_after", 0)
-        return Response(body, status=exc.status, headers={"Retry-After": str(wait)} if wait else None)
+        body, headers = domain_error_answer(exc)
+        return Response(body, status=exc.status, headers=headers or None)
     if isinstance(exc, Http404 | exceptions.NotFound):
         return Response(not_found_body(), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):

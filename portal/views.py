@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from portal import health
 from portal import metrics as portal_metrics
 from portal.errors import service_busy
-from portal.exceptions import not_found_body
+from portal.exceptions import domain_error_answer, not_found_body
 
 # The database could not be reached, dropped the connection, or gave up on the statement (a restart, a
 # failover, a pool at its limit, a lock or statement timeout): worth trying again. Other database
@@ -36,12 +36,10 @@ def server_error(request):
     request's context (no user menu)."""
     if isinstance(sys.exception(), DATABASE_UNAVAILABLE):
         busy = service_busy()
+        body, headers = domain_error_answer(busy)  # as the API answers the rate limit's unavailable cache
         if request.path.startswith("/api/"):
-            response = JsonResponse({"code": busy.code, "detail": str(busy.detail)}, status=busy.status)
-        else:
-            response = HttpResponse(loader.render_to_string("503.html"), status=busy.status)
-        response["Retry-After"] = str(busy.retry_after)
-        return response
+            return JsonResponse(body, status=busy.status, headers=headers)
+        return HttpResponse(loader.render_to_string("503.html"), status=busy.status, headers=headers)
     if request.path.startswith("/api/"):
         detail = _("An error on our side stopped this request. It has been recorded. Please try again later.")
         return JsonResponse({"code": "server_error", "detail": detail}, status=500)

@@ -47,7 +47,7 @@ def assert_error_page(response, status, key, language):
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_page_not_found(settings, language):
+def test_page_not_found(language):
     assert_error_page(reader(language).get("/no-such-page/"), 404, 404, language)
 
 
