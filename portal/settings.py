@@ -479,6 +479,9 @@ RATE_LIMITS = {
     "face:account": (10, 60 * 60),
     "otp:account-ip": (10, 15 * 60),
     "verify:ip": (env_int("VERIFY_RATE_LIMIT", 120), 10 * 60),
+    # Checks made offline and uploaded later, per QR code: a code is shown for a minute and scanned by one
+    # or two verifiers; this stops one captured code from filling its holder's log from many addresses.
+    "verify:offline-code": (20, 24 * 60 * 60),
 }
 
 # LOG_FORMAT=json: one JSON object per line (python-json-logger) for a log collector; every record

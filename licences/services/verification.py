@@ -205,7 +205,9 @@ def verification_record_offline(
         claims = signed_qr.read(token, keys=signed_qr.verify_keys(), now=0)
     except signed_qr.SignedQRError:
         raise DomainError("bad_token", _("This is not a QR code of the portal.")) from None
-    found = selectors.qr_code_by_code(str(claims.get("ref", "")))
+    reference = str(claims.get("ref", ""))
+    ratelimit.hit("verify:offline-code", reference)  # genuine codes only: a forged one costs no code its budget
+    found = selectors.qr_code_by_code(reference)
     if found is None:
         raise DomainError("not_found", _("This QR code is too old to be recorded."), status=404)
     at = checked_at.timestamp()

@@ -767,6 +767,32 @@ def test_an_offline_check_uploaded_later_reaches_the_holders_log_once(api, citiz
     assert answer.status_code == 201 and answer.json()["valid"] is False and answer.json()["reason"] == "expired"
 
 
+def test_one_code_cannot_fill_its_holders_log_with_offline_uploads(api, citizen, settings):
+    """Offline uploads are counted per QR code as well as per address: a captured code uploaded as many
+    'checks' from many addresses stops at the code's limit (429, recorded nothing); another code, a
+    repeated upload of a recorded check and a forged code are not held up by it."""
+    import uuid
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "verify:offline-code": (2, 24 * 60 * 60)}
+    captured, other = signed(citizen).token, signed(citizen).token
+
+    def upload(token, check_id=None, ip="198.51.100.1"):
+        body = {"id": check_id or str(uuid.uuid4()), "token": token, "checked_at": timezone.now().isoformat()}
+        return api.post("/api/v1/verifications/offline", body, format="json", REMOTE_ADDR=ip)
+
+    first_id = str(uuid.uuid4())
+    answers = [upload(captured, first_id, "198.51.100.1"), upload(captured, ip="198.51.100.2")]
+    assert [a.status_code for a in answers] == [201, 201]
+    before = Verification.objects.count()
+    refused = upload(captured, ip="203.0.113.9")  # a third address: the code's own limit holds
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited", refused.content
+    assert Verification.objects.count() == before
+    assert upload(captured, first_id).status_code == 200  # the same check again: still answered, not counted
+    assert upload(other).status_code == 201
+    forged = captured[:-3] + ("A" if captured[-3] != "A" else "B") + captured[-2:]
+    assert upload(forged).status_code == 400
+
+
 @pytest.mark.parametrize("case", ["forged", "future", "too_old", "before_issue", "not_a_uuid"])
 def test_an_unbelievable_offline_upload_is_refused_and_records_nothing(api, citizen, case):
     import uuid
