@@ -23,18 +23,9 @@ import sys
 import time
 from pathlib import Path
 
+from PIL import Image
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-
-import django
-
-django.setup()
-
-from PIL import Image  # noqa: E402
-
-from portal.images import decode_image  # noqa: E402
-from reviews.photo_checks import check_photo, warm_up  # noqa: E402
-from tests import photoset  # noqa: E402
 
 
 def timed(fn, data: list[bytes]) -> list[float]:
@@ -105,8 +96,16 @@ def ratio(result: dict) -> float:
 
 
 def measure(args) -> dict:
-    """One process's figures (times in ms), measured as the whole bench did before it ran in several."""
+    """One process's figures (times in ms), measured as the whole bench did before it ran in several.
+    Django, the checker and its models load here, in the measuring process only."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import cv2
+    import django
+
+    django.setup()
+    from portal.images import decode_image
+    from reviews.photo_checks import check_photo, warm_up
+    from tests import photoset
 
     # Before any OpenCV call: with its default (one thread per core) part of a check ran on the second
     # core, and the figures below were of more than one core's work.
