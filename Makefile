@@ -56,6 +56,7 @@ bench: install bench-deps
 	$(PY) bench/upload_memory.py
 	$(PY) bench/verifications.py
 	$(PY) bench/approvals.py
+	$(PY) bench/admin_lists.py
 
 # A production-shaped cluster on this machine: haproxy → 2 gunicorn web nodes, PostgreSQL, RabbitMQ,
 # Redis, an S3-compatible server, a worker per queue and one beat (scripts/cluster.py).

@@ -8,7 +8,7 @@ from licences import presenters, selectors, services
 from licences.models import ELicence, Licence, Share, Verification
 from portal.accounts import selectors as account_selectors
 from portal.accounts.validators import normalise_id_number
-from portal.admin import FindByNumberMixin, ReadOnlyAdmin
+from portal.admin import DateRangeFilter, FindByNumberMixin, LargeListMixin, ReadOnlyAdmin
 from portal.errors import DomainError
 from portal.forms import ServiceModelForm
 from portal.ratelimit import client_ip
@@ -51,7 +51,7 @@ class LicenceAdminForm(ServiceModelForm):
 
 
 @admin.register(Licence)
-class LicenceAdmin(FindByNumberMixin, admin.ModelAdmin):
+class LicenceAdmin(FindByNumberMixin, LargeListMixin, admin.ModelAdmin):
     form = LicenceAdminForm
     find_title = _("Find licence")
     find_missing = _("No licence has this number.")
@@ -149,9 +149,9 @@ class VerificationResultFilter(admin.SimpleListFilter):
 @admin.register(Verification)
 class VerificationAdmin(ReadOnlyAdmin):
     list_display = ["checked_at", "organisation", "method", "purpose", "result", "paper_required"]
-    list_filter = [VerificationResultFilter, "method", "organisation__kind"]
+    list_select_related = ["organisation"]  # one query for the page, not one per row with an organisation
+    list_filter = [("checked_at", DateRangeFilter), VerificationResultFilter, "method", "organisation__kind"]
     search_fields = ["organisation__name", "purpose"]
-    date_hierarchy = "checked_at"
     exclude = ["reason"]
     readonly_fields = ["result"]
 

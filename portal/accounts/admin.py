@@ -15,7 +15,14 @@ from django_celery_beat.models import PeriodicTask
 from portal.accounts import forms, selectors, services
 from portal.accounts.models import AuditEntry, Organisation, OutboundMessage, Role, User
 from portal.accounts.permissions import holds_role
-from portal.admin import FindByNumberMixin, LabelledSplitDateTime, ReadOnlyAdmin, structured_html
+from portal.admin import (
+    DateRangeFilter,
+    FindByNumberMixin,
+    LabelledSplitDateTime,
+    LargeListMixin,
+    ReadOnlyAdmin,
+    structured_html,
+)
 from portal.dates import local_time
 from portal.errors import DomainError
 from portal.forms import ServiceModelForm
@@ -40,7 +47,7 @@ class RoleFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(FindByNumberMixin, BaseUserAdmin):
+class UserAdmin(FindByNumberMixin, LargeListMixin, BaseUserAdmin):
     find_title = _("Find person")
     find_missing = _("No account has this ID or mobile number.")
 
@@ -251,7 +258,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "actor_shown", "action_shown", "object_type_shown", "object_id", "ip"]
     search_fields = ["actor_label", "action", "object_id"]
     search_help_text = _("Actor, action or object id.")
-    date_hierarchy = "at"
+    list_filter = [("at", DateRangeFilter)]
     fields = readonly_fields = [
         "at",
         "actor",
