@@ -2,16 +2,18 @@
 lists that stay fast on tables of hundreds of millions of rows."""
 
 import datetime
+from contextlib import contextmanager
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views import main
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import DatabaseError, OperationalError, connections, router, transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,6 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
+from psycopg.errors import QueryCanceled
 
 
 class PortalAdminSite(admin.AdminSite):
@@ -173,11 +176,59 @@ def _day_start(text: str | None, *, days_after: int = 0):
 
 class LargeListMixin:
     """Change lists of tables that grow with the population: counts by LargeTablePaginator, no second
-    count of the whole table beside a narrowed list, and no facet counts (each a count over the table)."""
+    count of the whole table beside a narrowed list, no facet counts (each a count over the table), and
+    on PostgreSQL a time limit on a narrowed list's queries."""
 
     paginator = LargeTablePaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+
+    def changelist_view(self, request, extra_context=None):
+        """A list narrowed by a search, a filter or a sort (any query parameter) runs its queries under
+        PostgreSQL's statement_timeout of ADMIN_LIST_TIMEOUT seconds, for this page only. A search for a
+        fragment of a name over a hundred million rows is a scan of minutes: past the limit the database
+        cancels it (rather than keep working on the primary after the page was abandoned) and staff are
+        asked to narrow the list first. The plain list needs no limit: its count is an estimate and its
+        first page comes from an index."""
+        connection = connections[router.db_for_read(self.model)]
+        if connection.vendor != "postgresql" or not request.GET:
+            return super().changelist_view(request, extra_context)
+        try:
+            # In a transaction (or a savepoint of the request's): a cancelled statement is rolled back
+            # with it, and the connection stays usable for the RESET and the next page.
+            with statement_timeout(connection, settings.ADMIN_LIST_TIMEOUT), transaction.atomic(using=connection.alias):
+                response = super().changelist_view(request, extra_context)
+                if hasattr(response, "render"):
+                    response.render()  # the list's queries run while the template renders
+        except OperationalError as exc:
+            if not isinstance(exc.__cause__, QueryCanceled):
+                raise
+            self.message_user(
+                request,
+                _(
+                    "This list took too long to load and was stopped. Narrow it first: choose the days, "
+                    "a filter, or a more exact search."
+                ),
+                messages.WARNING,
+            )
+            return redirect(request.path)
+        return response
+
+
+@contextmanager
+def statement_timeout(connection, seconds: float):
+    """PostgreSQL cancels each statement of the block that runs longer than `seconds` (QueryCanceled);
+    the connection's own setting is back afterwards (RESET), whatever happened."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [str(max(int(seconds * 1000), 1))])
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")
+        except DatabaseError:
+            connection.close()  # a connection that cannot reset is not handed to the next request
 
 
 class ReadOnlyAdmin(LargeListMixin, admin.ModelAdmin):

@@ -445,6 +445,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@elicence.example")
 FACE_VERIFIER = env_str("FACE_VERIFIER", "local")
 FACE_VERIFIER_URL = env_str("FACE_VERIFIER_URL")
 REVIEW_WAITING_WORKING_DAYS = env_int("REVIEW_WAITING_WORKING_DAYS", 1)
+# The staff console: seconds a narrowed list's queries may run on PostgreSQL before they are cancelled
+# (portal.admin.LargeListMixin).
+ADMIN_LIST_TIMEOUT = env_float("ADMIN_LIST_TIMEOUT", 10.0)
+if ADMIN_LIST_TIMEOUT <= 0:
+    raise ImproperlyConfigured("ADMIN_LIST_TIMEOUT must be a number of seconds above 0")
+
 # bench/verifications.py mounts its floor endpoint (one read, one insert) with this; never in production.
 BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
 # Auto-approval claims and writes due applications in batches of this many (one transaction each).

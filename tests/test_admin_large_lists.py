@@ -124,3 +124,37 @@ def test_counts_on_a_large_table_are_estimated_or_stopped_and_pages_stop_with_th
         assert re.search(r"\b40 verification log", paginator_text(narrowed))
         assert fourth_page.status_code == 200
     assert re.search(r"\b5 verification log", paginator_text(small))  # few enough to count exactly everywhere
+
+
+def test_a_narrowed_list_that_runs_too_long_is_stopped_and_staff_are_told_to_narrow_it(
+    staff_client, monkeypatch, settings
+):
+    """PostgreSQL: a search whose query outlasts ADMIN_LIST_TIMEOUT (0.1 s here; each row made to cost
+    0.2 s) is cancelled by the database; the list comes back without the search and a message in the
+    reader's language, and the connection's own statement_timeout is restored. SQLite has no statement
+    timeout: the same search simply answers."""
+    from django.contrib import admin
+
+    checks(3)
+    settings.ADMIN_LIST_TIMEOUT = 0.1
+    model_admin = admin.site._registry[Verification]
+    original = model_admin.get_search_results
+
+    def slow_search(request, queryset, search_term):
+        found, duplicates = original(request, queryset, search_term)
+        if search_term and connection.vendor == "postgresql":
+            found = found.extra(where=["pg_sleep(0.2) IS NOT NULL"])
+        return found, duplicates
+
+    monkeypatch.setattr(model_admin, "get_search_results", slow_search)
+    answer = staff_client.get(LIST, {"q": "路检"})
+    if connection.vendor == "postgresql":
+        assert answer.status_code == 302 and answer["Location"] == LIST
+        page = staff_client.get(answer["Location"]).content.decode()
+        assert "此列表加载时间过长" in page
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "0"
+        assert staff_client.get(LIST, {"method__exact": "qr"}).status_code == 200  # a quick narrowed list
+    else:
+        assert answer.status_code == 200
