@@ -134,7 +134,7 @@ class ELicence(models.Model):
     licence_version = models.PositiveIntegerField(_("licence version"))
     state = models.CharField(_("state"), max_length=8, choices=ELicenceState.choices, default=ELicenceState.VALID)
     invalid_reason = models.CharField(_("invalid reason"), max_length=24, choices=InvalidReason.choices, blank=True)
-    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now, db_index=True)  # the console's order
     invalidated_at = models.DateTimeField(_("invalidated at"), null=True, blank=True)
 
     class Meta:
@@ -180,7 +180,7 @@ class Share(models.Model):
     elicence = models.ForeignKey(ELicence, on_delete=models.CASCADE, related_name="shares", verbose_name=_("e-licence"))
     purpose = models.CharField(_("purpose"), max_length=100)
     code = models.CharField(_("code"), max_length=16, unique=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     expires_at = models.DateTimeField(_("expires at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 

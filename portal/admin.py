@@ -184,14 +184,14 @@ class LargeListMixin:
     show_facets = admin.ShowFacets.NEVER
 
     def changelist_view(self, request, extra_context=None):
-        """A list narrowed by a search, a filter or a sort (any query parameter) runs its queries under
-        PostgreSQL's statement_timeout of ADMIN_LIST_TIMEOUT seconds, for this page only. A search for a
-        fragment of a name over a hundred million rows is a scan of minutes: past the limit the database
-        cancels it (rather than keep working on the primary after the page was abandoned) and staff are
-        asked to narrow the list first. The plain list needs no limit: its count is an estimate and its
-        first page comes from an index."""
+        """On PostgreSQL a list's queries run under statement_timeout of ADMIN_LIST_TIMEOUT seconds, for
+        this page only. A search for a fragment of a name over a hundred million rows is a scan of
+        minutes: past the limit the database cancels it (rather than keep working on the primary after
+        the page was abandoned), and staff are sent back to the plain list (to the console's home page
+        if that was the plain list) and asked to narrow it first. The plain list itself is quick: its
+        count is an estimate, and its first page comes from an index on its order."""
         connection = connections[router.db_for_read(self.model)]
-        if connection.vendor != "postgresql" or not request.GET:
+        if connection.vendor != "postgresql":
             return super().changelist_view(request, extra_context)
         try:
             # In a transaction (or a savepoint of the request's): a cancelled statement is rolled back
@@ -211,7 +211,7 @@ class LargeListMixin:
                 ),
                 messages.WARNING,
             )
-            return redirect(request.path)
+            return redirect(request.path if request.GET else reverse("admin:index", current_app=self.admin_site.name))
         return response
 
 

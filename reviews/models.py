@@ -41,7 +41,7 @@ class Application(models.Model):
     licence_version = models.PositiveIntegerField(_("licence version"))
     validity_start = models.DateField(_("validity start"))
     status = models.CharField(_("status"), max_length=16, choices=ApplicationStatus.choices, db_index=True)
-    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now, db_index=True)  # the console's order
     due_at = models.DateTimeField(_("due at"), null=True, blank=True, db_index=True)
     calendar_unknown = models.BooleanField(
         _("calendar unknown"), default=False, help_text=_("the due date falls in a year without calendar data")
@@ -111,7 +111,7 @@ class Photo(models.Model):
     # pixels only, so the checks read these. Never GPS or anything else.
     source_metadata = models.JSONField(_("metadata of the upload"), default=dict, blank=True)
     metrics = models.JSONField(_("measurements"), default=dict, blank=True)
-    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now, db_index=True)  # the console's order
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("decided by")

@@ -156,5 +156,35 @@ def test_a_narrowed_list_that_runs_too_long_is_stopped_and_staff_are_told_to_nar
             cursor.execute("SHOW statement_timeout")
             assert cursor.fetchone()[0] == "0"
         assert staff_client.get(LIST, {"method__exact": "qr"}).status_code == 200  # a quick narrowed list
+        # The plain list too slow (every row made slow): back to the console's home page, not to itself.
+        slow_rows = model_admin.get_queryset(None).extra(where=["pg_sleep(0.2) IS NOT NULL"])
+        monkeypatch.setattr(model_admin, "get_queryset", lambda request: slow_rows)
+        plain = staff_client.get(LIST)
+        assert plain.status_code == 302 and plain["Location"] == "/admin/"
     else:
         assert answer.status_code == 200
+
+
+def test_every_large_list_opens_in_an_order_that_an_index_serves(rf, supervisor):
+    """The plain list's first page (100 rows of hundreds of millions) is read from an index on its order,
+    not by sorting the table: every list with LargeListMixin is checked against the database's indexes."""
+    from django.contrib import admin
+
+    from portal.admin import LargeListMixin
+
+    request = rf.get("/admin/")
+    request.user = supervisor
+    checked = []
+    for model, model_admin in admin.site._registry.items():
+        if not isinstance(model_admin, LargeListMixin):
+            continue
+        first = (list(model_admin.get_ordering(request) or model._meta.ordering) or ["-pk"])[0].lstrip("-")
+        column = model._meta.pk.column if first == "pk" else model._meta.get_field(first).column
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+        assert any(
+            c["columns"] and c["columns"][0] == column and (c["index"] or c["primary_key"] or c["unique"])
+            for c in constraints.values()
+        ), f"{model.__name__}: no index starts with {column}"
+        checked.append(model.__name__)
+    assert {"Verification", "AuditEntry", "ELicence", "Application", "Photo", "User", "Licence"} <= set(checked)

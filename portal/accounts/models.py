@@ -76,6 +76,8 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # The staff console lists accounts newest first (UserAdmin.ordering): from an index, not a sort.
+        indexes = [models.Index(fields=["date_joined"], name="user_date_joined")]
 
     def save(self, *args, **kwargs):
         # The look-up hashes follow the encrypted values; empty values must stay NULL (unique).
