@@ -177,21 +177,22 @@ def _day_start(text: str | None, *, days_after: int = 0):
 class LargeListMixin:
     """Change lists of tables that grow with the population: counts by LargeTablePaginator, no second
     count of the whole table beside a narrowed list, no facet counts (each a count over the table), and
-    on PostgreSQL a time limit on a narrowed list's queries."""
+    on PostgreSQL a time limit on the list's queries."""
 
     paginator = LargeTablePaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 
     def changelist_view(self, request, extra_context=None):
-        """On PostgreSQL a list's queries run under statement_timeout of ADMIN_LIST_TIMEOUT seconds, for
-        this page only. A search for a fragment of a name over a hundred million rows is a scan of
-        minutes: past the limit the database cancels it (rather than keep working on the primary after
-        the page was abandoned), and staff are sent back to the plain list (to the console's home page
-        if that was the plain list) and asked to narrow it first. The plain list itself is quick: its
+        """On PostgreSQL a list's queries (GET: showing it, not an action on chosen rows) run under
+        statement_timeout of ADMIN_LIST_TIMEOUT seconds, for this page only. A search for a fragment of
+        a name over a hundred million rows is a scan of minutes: past the limit the database cancels it
+        (rather than keep working on the primary after the page was abandoned), and staff are sent back
+        to the plain list (to the console's home page if that was the plain list) and asked to narrow it
+        first. The plain list itself is quick: its
         count is an estimate, and its first page comes from an index on its order."""
         connection = connections[router.db_for_read(self.model)]
-        if connection.vendor != "postgresql":
+        if connection.vendor != "postgresql" or request.method != "GET":
             return super().changelist_view(request, extra_context)
         try:
             # In a transaction (or a savepoint of the request's): a cancelled statement is rolled back
