@@ -15,14 +15,15 @@ its own per page); only the list's shape changes between them.
 """
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from cryptography.fernet import Fernet
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import fresh_database, production_env  # noqa: E402
+
 PY = sys.executable
 DB = "elicence_bench_admin"
 
@@ -146,23 +147,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the verification log and in the audit log")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + Fernet.generate_key().decode(),
-        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "FIELD_HASH_KEY": "bench-hash-key-0123456789abcdef",
-        "RECEIPT_SIGNING_KEY": "cmVjZWlwdC1iZW5jaC1rZXktMDEyMzQ1Njc4OWFiY2Q",
-        "QR_SIGNING_KEY": "YmVuY2gtcXItc2lnbmluZy1rZXktMDEyMzQ1Njc4OWE",
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        "LOG_LEVEL": "WARNING",
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-        "SMS_BACKEND": "locmem",
-    }
+    env = production_env(fresh_database(DB), ALLOWED_HOSTS="testserver")
 
     def manage(*arguments):
         done = subprocess.run([PY, "manage.py", *arguments], cwd=ROOT, env=env, capture_output=True, text=True)

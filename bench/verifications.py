@@ -38,6 +38,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import fresh_database, production_env  # noqa: E402
+
 PY = sys.executable
 DB = "elicence_bench"
 
@@ -138,28 +142,13 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
-    from cryptography.fernet import Fernet
-
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
-        "DB_CONN_MAX_AGE": "60",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + Fernet.generate_key().decode(),
-        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "FIELD_HASH_KEY": "bench-hash-key-0123456789abcdef",
-        "RECEIPT_SIGNING_KEY": "cmVjZWlwdC1iZW5jaC1rZXktMDEyMzQ1Njc4OWFiY2Q",
-        "QR_SIGNING_KEY": "YmVuY2gtcXItc2lnbmluZy1rZXktMDEyMzQ1Njc4OWE",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "VERIFY_RATE_LIMIT": "100000000",
-        "LOG_LEVEL": "WARNING",
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-        "SMS_BACKEND": "locmem",
-        "BENCH_FLOOR": "1",
-    }
+    env = production_env(
+        fresh_database(DB),
+        DB_CONN_MAX_AGE="60",
+        ALLOWED_HOSTS="127.0.0.1",
+        VERIFY_RATE_LIMIT="100000000",
+        BENCH_FLOOR="1",
+    )
     if redis_up():  # the shared cache of production: rate limits count there
         env["CACHE_URL"] = "redis://127.0.0.1:6379/13"
     run([PY, "manage.py", "migrate", "--noinput"], env)
