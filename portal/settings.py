@@ -445,7 +445,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@elicence.example")
 FACE_VERIFIER = env_str("FACE_VERIFIER", "local")
 FACE_VERIFIER_URL = env_str("FACE_VERIFIER_URL")
 REVIEW_WAITING_WORKING_DAYS = env_int("REVIEW_WAITING_WORKING_DAYS", 1)
-# The staff console: seconds a narrowed list's queries may run on PostgreSQL before they are cancelled
+# The staff console: seconds each query of a list being shown may run on PostgreSQL before it is cancelled
 # (portal.admin.LargeListMixin).
 ADMIN_LIST_TIMEOUT = env_float("ADMIN_LIST_TIMEOUT", 10.0)
 if ADMIN_LIST_TIMEOUT <= 0:

@@ -85,7 +85,7 @@ def test_a_date_that_is_not_a_date_is_an_error_not_a_crash(staff_client, given):
     assert answer.status_code == 302 and answer["Location"].endswith("?e=1")
 
 
-def test_the_audit_log_is_chosen_by_days_too(staff_client, supervisor):
+def test_the_audit_log_is_chosen_by_days_too(staff_client):
     from portal.accounts.models import AuditEntry
 
     AuditEntry.objects.create(at=datetime(2026, 3, 1, 15, 30, tzinfo=UTC), action="test.first", object_type="x")
