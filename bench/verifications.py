@@ -18,10 +18,13 @@ with production settings (DEBUG=0), and measures in one run:
   token signed; the display draws the QR in the browser), next to its floor GET /api/v1/bench/floor
   (one read, one short-code insert).
 Every endpoint is measured once per round, in turn, for --rounds rounds (3 × 5 s by default); each
-figure is the median of its rounds, shown with the rounds' own. This machine's speed drifts by a third
-or more within minutes, and one 10 s run per endpoint gave anonymous / floor anywhere in 61–99 % for
-the same code. wrk, gunicorn and PostgreSQL share this machine's cores: the figures are for the whole
-box. The last two lines are `anonymous verification / floor: P %` and `anonymous verification / trivial: P %`.
+figure is the median of its rounds, shown with the rounds' own (this machine's speed drifts within
+minutes). A QR token lives 60 s: each verification run presents a token the holder has just been
+issued (GET elicence/qr, as the display does), and one more verification after the run must still
+answer `valid`. An expired token is answered without reading the e-licence, so faster: before
+2026-11-29 the runs more than a minute in measured that (docs/benchmarks.md). wrk, gunicorn and
+PostgreSQL share this machine's cores: the figures are for the whole box. The last two lines are
+`anonymous verification / floor: P %` and `anonymous verification / trivial: P %`.
 """
 
 import argparse
@@ -48,13 +51,11 @@ DB = "elicence_bench"
 SETUP = r"""
 import json
 from conftest import make_person, make_organisation, make_elicence
-from licences.services import elicence_qr_issue
 from rest_framework.authtoken.models import Token
 citizen = make_person(name="张三")
 elicence = make_elicence(citizen)
 police = make_person(name="李警官", organisation=make_organisation("police"))
-token = elicence_qr_issue(elicence=elicence).token
-print(json.dumps({"token": token, "police": Token.objects.create(user=police).key,
+print(json.dumps({"police": Token.objects.create(user=police).key,
                   "holder": Token.objects.create(user=citizen).key, "elicence": str(elicence.pk)}))
 """
 
@@ -74,7 +75,8 @@ for label, path, data in (("verification", "/api/v1/verifications", body),
     started = time.perf_counter()
     for _ in range(300):
         response = client.post(path, data, content_type="application/json")
-    print(f"{label}: {(time.perf_counter() - started) / 300 * 1000:.2f} ms each, status {response.status_code}")
+    answer = f", valid {response.json()['valid']}" if label == "verification" else ""
+    print(f"{label}: {(time.perf_counter() - started) / 300 * 1000:.2f} ms each, status {response.status_code}{answer}")
 profile = cProfile.Profile()
 profile.enable()
 for _ in range(300):
@@ -120,6 +122,28 @@ def wrk(path: str, seconds: int, connections: int, script: str | None = None, he
     return {"rps": rps, "p50": p50, "p99": p99, "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
+def fresh_token(holder: str) -> str:
+    """A QR token just issued to the holder (it lives QR_TOKEN_TTL = 60 s), as their display gets it."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}/api/v1/elicence/qr?svg=0", headers={"Authorization": f"Token {holder}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)["token"]
+
+
+def still_valid(token: str, headers: dict) -> None:
+    """One more verification of `token` after a run: valid, or the run measured something else."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}/api/v1/verifications",
+        data=json.dumps({"token": token}).encode(),
+        headers={"Content-Type": "application/json", **headers},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        result = json.load(answer)
+    if result.get("valid") is not True:
+        sys.exit(f"the verifications measured were not of a valid e-licence: {result.get('reason')}")
+
+
 def post_script(body: dict, headers: dict) -> str:
     lines = [
         'wrk.method = "POST"',
@@ -140,6 +164,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads in the one worker (gthread if > 1)")
     parser.add_argument("--profile", action="store_true", help="profile verifications in-process instead")
     args = parser.parse_args()
+    if args.seconds > 40:
+        parser.error("--seconds: at most 40 (a run's QR token lives 60 s)")
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     env = production_env(
@@ -185,6 +211,7 @@ def main() -> None:
                 time.sleep(0.2)
         secrets = json.loads(run([PY, "manage.py", "shell", "-c", SETUP], env).stdout.strip().splitlines()[-1])
         police_headers = {"Authorization": f"Token {secrets['police']}"}
+        verifiers = {"anonymous": {}, "police": police_headers}  # their runs present a token issued just before
         endpoints = {  # name → its label, then what wrk is given; measured in this order, round after round
             "trivial": ("GET /api/v1/health (trivial DRF)", "/api/v1/health", None, None),
             "floor": (
@@ -196,13 +223,13 @@ def main() -> None:
             "anonymous": (
                 "POST /api/v1/verifications anonymous",
                 "/api/v1/verifications",
-                post_script({"token": secrets["token"]}, {}),
+                lambda token: post_script({"token": token}, {}),
                 None,
             ),
             "police": (
                 "POST /api/v1/verifications police",
                 "/api/v1/verifications",
-                post_script({"token": secrets["token"], "purpose": "bench"}, police_headers),
+                lambda token: post_script({"token": token, "purpose": "bench"}, police_headers),
                 None,
             ),
             "qr_floor": (
@@ -222,7 +249,12 @@ def main() -> None:
         rounds = {name: [] for name in endpoints}
         for _round in range(args.rounds):
             for name, (_label, path, script, headers) in endpoints.items():
-                rounds[name].append(wrk(path, args.seconds, args.connections, script, headers))
+                token = fresh_token(secrets["holder"]) if name in verifiers else None
+                rounds[name].append(
+                    wrk(path, args.seconds, args.connections, script(token) if token else script, headers)
+                )
+                if token:
+                    still_valid(token, verifiers[name])
     finally:
         server.terminate()
         server.wait(timeout=20)
