@@ -122,7 +122,6 @@ class ShareDownloadView(APIView):
 
 class VerificationsView(APIView):
     permission_classes = [AllowAny]
-    token_check_defers_particulars = True  # portal.authentication: the verifier's own are not needed
 
     @extend_schema(
         tags=["verification"],
@@ -142,7 +141,6 @@ class VerificationsView(APIView):
 
 class OfflineVerificationsView(APIView):
     permission_classes = [AllowAny]
-    token_check_defers_particulars = True  # portal.authentication: the verifier's own are not needed
 
     @extend_schema(
         tags=["verification"],

@@ -1,14 +1,11 @@
 """Reads compiled once (portal/prepared.py), on the verification, display and token paths: the ORM's objects."""
 
-import uuid
-from contextlib import contextmanager
 from unittest import mock
 
 import pytest
 from django.db import connection
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from conftest import make_elicence, make_person
 from licences import selectors, tokens
@@ -153,61 +150,6 @@ def test_a_token_is_checked_with_its_user_and_organisation_in_one_query(holder, 
     police_member.save(update_fields=["is_active"])
     inactive = api.post("/api/v1/verifications", body, format="json", HTTP_AUTHORIZATION=f"Token {police_key}")
     assert inactive.status_code == 401
-
-
-@contextmanager
-def decrypted():
-    """The plain texts decrypted from stored fields inside the block."""
-    from portal import crypto
-
-    seen = []
-
-    def record(value):
-        seen.append(original(value))
-        return seen[-1]
-
-    original = crypto.decrypt
-    with mock.patch.object(crypto, "decrypt", side_effect=record):
-        yield seen
-
-
-def test_a_verifiers_token_check_leaves_their_encrypted_particulars_unread(holder, police_member, api):
-    """The verification endpoints' token check (views with `token_check_defers_particulars`): one query,
-    the verifier's ID number and phone and their organisation's contact phone deferred (not decrypted);
-    read anyway, each comes from the database, right."""
-    from rest_framework.authtoken.models import Token
-
-    from portal.authentication import TokenAuthentication, _verifier_token_lookup
-
-    key = Token.objects.create(user=police_member).key
-    check = TokenAuthentication()
-    check.lookup = _verifier_token_lookup  # as for those views
-    with decrypted() as seen, CaptureQueriesContext(connection) as queries:
-        user, _token = check.authenticate_credentials(key)
-        organisation = user.organisation
-    assert len(queries) == 1 and seen == []
-    assert user.get_deferred_fields() == {"id_number", "phone"}
-    assert organisation.get_deferred_fields() == {"contact_phone"} and organisation.is_approved
-    stored = type(police_member).objects.select_related("organisation").get(pk=police_member.pk)
-    particulars = (stored.phone, stored.id_number, stored.organisation.contact_phone)
-    assert (user.phone, user.id_number, organisation.contact_phone) == particulars
-    # The verification endpoints use it: a police check decrypts what police see of the holder (the licence
-    # number, masked), nothing of the verifier's; so does an offline upload.
-    body = {"token": new_code(holder), "purpose": "路检"}
-    with decrypted() as seen:
-        answer = api.post("/api/v1/verifications", body, format="json", HTTP_AUTHORIZATION=f"Token {key}")
-    assert answer.status_code == 200 and answer.json()["holder"]["number_masked"]
-    assert holder.elicences.get().licence.number in seen
-    assert not set(seen) & set(particulars)
-    upload = {"id": str(uuid.uuid4()), "token": elicence_qr_issue(elicence=holder.elicences.get()).token}
-    upload["checked_at"] = timezone.now().isoformat()
-    with decrypted() as seen:
-        kept = api.post("/api/v1/verifications/offline", upload, format="json", HTTP_AUTHORIZATION=f"Token {key}")
-    assert kept.status_code == 201 and not set(seen) & set(particulars)
-    # Elsewhere the token check reads the user whole, as before.
-    with decrypted() as seen:
-        assert api.get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
-    assert stored.phone in seen
 
 
 def _prepared_statements() -> list[str]:
