@@ -126,6 +126,8 @@ class ELicenceAdmin(ReadOnlyAdmin):
     list_display = ["licence", "state", "invalid_reason", "licence_version", "issued_at", "invalidated_at"]
     list_filter = ["state", "invalid_reason", "licence__issuing_authority"]
     search_fields = ["licence__name", "licence__number_masked"]
+    search_ids = ("pk",)
+    search_help_text = _("Name or masked number (110105********1234); or an e-licence's id.")
 
 
 class VerificationResultFilter(admin.SimpleListFilter):
@@ -152,6 +154,8 @@ class VerificationAdmin(ReadOnlyAdmin):
     list_select_related = ["organisation"]  # one query for the page, not one per row with an organisation
     list_filter = [("checked_at", DateRangeFilter), VerificationResultFilter, "method", "organisation__kind"]
     search_fields = ["organisation__name", "purpose"]
+    search_ids = ("pk", "elicence")
+    search_help_text = _("Organisation or purpose; or the receipt id of a check, or an e-licence's id.")
     exclude = ["reason"]
     readonly_fields = ["result"]
 

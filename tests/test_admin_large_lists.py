@@ -24,9 +24,11 @@ def staff_client(client):
     return client
 
 
-def checks(count: int, *, at: datetime | None = None, organisation=None, method: str = "qr") -> None:
+def checks(count: int, *, at: datetime | None = None, organisation=None, method: str = "qr", purpose="") -> None:
     Verification.objects.bulk_create(
-        Verification(organisation=organisation, method=method, valid=True, **({"checked_at": at} if at else {}))
+        Verification(
+            organisation=organisation, method=method, valid=True, purpose=purpose, **({"checked_at": at} if at else {})
+        )
         for _ in range(count)
     )
 
@@ -188,3 +190,53 @@ def test_every_large_list_opens_in_an_order_that_an_index_serves(rf, supervisor)
         ), f"{model.__name__}: no index starts with {column}"
         checked.append(model.__name__)
     assert {"Verification", "AuditEntry", "ELicence", "Application", "Photo", "User", "Licence"} <= set(checked)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_check_is_found_by_its_receipt_id_without_a_scan(staff_client, language):
+    """The receipt of a check shows its id (核验编号); staff searching it (any case, hyphens or not) get that
+    one check through the primary key, not a substring scan; an e-licence's id finds its checks. Other terms
+    search organisation and purpose as before."""
+    from conftest import make_elicence, make_person
+
+    police = make_organisation("police")
+    elicence = make_elicence(make_person(name="张三"))
+    checks(3, organisation=police, purpose="路检")
+    wanted = Verification.objects.create(elicence=elicence, method="qr", valid=True, purpose="租车")
+    Verification.objects.create(elicence=elicence, method="code", valid=False, reason="expired")
+    staff_client.cookies["django_language"] = language
+    for term in (str(wanted.pk), f"  {wanted.pk.hex.upper()} "):
+        with CaptureQueriesContext(connection) as captured:
+            page = staff_client.get(LIST, {"q": term}).content.decode()
+        assert re.search(r"\b1 (核验记录|verification)\b", paginator_text(page)), term
+        assert f"/admin/licences/verification/{wanted.pk}/change/" in page
+        listed = [q["sql"] for q in captured.captured_queries if '"licences_verification"' in q["sql"]]
+        assert listed and not any("LIKE" in sql.upper() for sql in listed)
+    by_licence = staff_client.get(LIST, {"q": str(elicence.pk)}).content.decode()
+    assert re.search(r"\b2 (核验记录|verification log)\b", paginator_text(by_licence))
+    by_purpose = staff_client.get(LIST, {"q": "路检"}).content.decode()
+    assert re.search(r"\b3 (核验记录|verification log)\b", paginator_text(by_purpose))
+    assert ("回执上的核验编号" in by_purpose) == (language == "zh-hans")
+    assert ("receipt id" in by_purpose) == (language == "en")
+    other = make_elicence(make_person(name="李四"))
+    elicences = staff_client.get("/admin/licences/elicence/", {"q": elicence.pk.hex}).content.decode()
+    assert f"/admin/licences/elicence/{elicence.pk}/change/" in elicences
+    assert f"/admin/licences/elicence/{other.pk}/change/" not in elicences
+    # A UUID nobody has: nothing, and no error.
+    missing = staff_client.get(LIST, {"q": "00000000-0000-4000-8000-000000000000"})
+    assert missing.status_code == 200 and re.search(
+        r"\b0 (核验记录|verification log)\b", paginator_text(missing.content.decode())
+    )
+
+
+def test_an_audit_entry_is_found_by_its_object_id_exactly(staff_client):
+    from portal.accounts.models import AuditEntry
+
+    target = "3f2c1a9e-0b7d-4c55-9a61-2d4e8f0b1c23"
+    AuditEntry.objects.create(action="licence.update", object_type="licence", object_id=target)
+    AuditEntry.objects.create(action="licence.update", object_type="licence", object_id="other")
+    with CaptureQueriesContext(connection) as captured:
+        page = staff_client.get("/admin/accounts/auditentry/", {"q": target.upper()}).content.decode()
+    assert page.count(target) == 1 and ">other<" not in page
+    listed = [q["sql"] for q in captured.captured_queries if '"accounts_auditentry"' in q["sql"]]
+    assert listed and not any("LIKE" in sql.upper() for sql in listed)

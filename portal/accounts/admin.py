@@ -257,6 +257,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
     list_display = ["at", "actor_shown", "action_shown", "object_type_shown", "object_id", "ip"]
     search_fields = ["actor_label", "action", "object_id"]
+    search_ids = ("object_id",)
     search_help_text = _("Actor, action or object id.")
     list_filter = [("at", DateRangeFilter)]
     fields = readonly_fields = [
