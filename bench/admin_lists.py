@@ -8,8 +8,9 @@ afresh, fills the verification log and the audit log with --rows rows each (one 
 a third of the checks by an organisation, one in seven invalid, spread over the past year), ANALYZEs,
 and opens each list page in-process (Django's test client, production settings, a signed-in staff
 member with a second factor) --repeat times, first as Django's admin does by default (exact counts of
-the list and of the whole table, the date hierarchy, facets allowed, one query per row's organisation),
-then as the portal does. Prints the median time and the queries of each page. Both columns run under
+the list and of the whole table, the date hierarchy, facets allowed, one query per row's organisation,
+a search matching substrings of the search fields only), then as the portal does (a whole id searched
+by its index). Prints the median time and the queries of each page. Both columns run under
 the portal's statement timeout (portal.admin.LargeListMixin.changelist_view: four short statements of
 its own per page); only the list's shape changes between them.
 """
@@ -77,16 +78,18 @@ session[DEVICE_ID_SESSION_KEY] = staff_authenticator(staff).persistent_id
 session.save()
 client.cookies["django_language"] = "zh-hans"
 day = (timezone.localdate() - timedelta(days=30)).isoformat()
+receipt = str(Verification.objects.values_list("pk", flat=True).order_by("pk").first()).upper()
 PAGES = [
     ("verification log, first page", "/admin/licences/verification/", {}),
     ("verification log, page 50", "/admin/licences/verification/", {"p": "50"}),
     ("verification log, invalid (expired) only", "/admin/licences/verification/", {"reason": "expired"}),
     ("verification log, one day", "/admin/licences/verification/", {"day": day}),
+    ("verification log, search a receipt id", "/admin/licences/verification/", {"q": receipt}),
     ("audit log, first page", "/admin/accounts/auditentry/", {}),
     ("audit log, one day", "/admin/accounts/auditentry/", {"day": day}),
 ]
 verifications, audit = admin.site._registry[Verification], admin.site._registry[AuditEntry]
-SHAPE = ("paginator", "show_full_result_count", "show_facets", "list_filter", "date_hierarchy")
+SHAPE = ("paginator", "show_full_result_count", "show_facets", "list_filter", "date_hierarchy", "search_ids")
 portal = {name: getattr(verifications, name) for name in (*SHAPE, "list_select_related")}
 portal_audit = {name: getattr(audit, name) for name in SHAPE}
 
@@ -97,6 +100,7 @@ def django_defaults():
         model_admin.paginator, model_admin.show_full_result_count = Paginator, True
         model_admin.show_facets, model_admin.date_hierarchy = admin.ShowFacets.ALLOW, field
         model_admin.list_filter = list(filters)
+        model_admin.search_ids = ()  # a search is Django's: a substring of the search fields
     verifications.list_select_related = False
 
 
@@ -117,7 +121,7 @@ def day_params(path, params):
     return {f"{field}__from": params["day"], f"{field}__to": params["day"]}
 
 
-results = {}
+results, found = {}, {}
 for label, configure in (("Django's defaults", django_defaults), ("portal", portal_defaults)):
     configure()
     for name, path, params in PAGES:
@@ -129,6 +133,8 @@ for label, configure in (("Django's defaults", django_defaults), ("portal", port
                 times.append((time.perf_counter() - started) * 1000)
             queries, status = len(captured.captured_queries), response.status_code
         results[(label, name)] = (statistics.median(times), queries, status)
+        if "q" in params:  # whether the page lists the check searched for
+            found[label] = f"/verification/{receipt.lower()}/change/" in response.content.decode()
 print(f"{'page':<44} {'Django defaults':>22} {'portal':>22}")
 for name, _path, _params in PAGES:
     cells = []
@@ -136,6 +142,7 @@ for name, _path, _params in PAGES:
         ms, queries, status = results[(label, name)]
         cells.append(f"{ms:8.0f} ms {queries:3d} q" + ("" if status == 200 else f" ({status})"))
     print(f"{name:<44} {cells[0]:>22} {cells[1]:>22}")
+print("the receipt id searched for, listed: " + ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in found.items()))
 print("slowest page, Django defaults / portal: "
       f"{max(v[0] for k, v in results.items() if k[0] != 'portal'):.0f} ms / "
       f"{max(v[0] for k, v in results.items() if k[0] == 'portal'):.0f} ms")
