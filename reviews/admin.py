@@ -46,6 +46,8 @@ class ApplicationAdmin(ReadOnlyAdmin):
     list_display = ["submitted_at", "licence", "status", "due_at", "calendar_unknown", "decided_at", "reason_shown"]
     list_filter = ["status", "calendar_unknown"]
     search_fields = ["licence__name", "licence__number_masked"]
+    search_ids = ("pk",)  # the id in the applicant's own address of their application
+    search_help_text = _("Name or masked number (110105********1234); or an application's id.")
     inlines = [TimelineInline]
     exclude = ["reason", "face_metrics"]
     readonly_fields = ["reason_shown", "face_metrics_shown"]

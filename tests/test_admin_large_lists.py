@@ -240,3 +240,14 @@ def test_an_audit_entry_is_found_by_its_object_id_exactly(staff_client):
     assert page.count(target) == 1 and ">other<" not in page
     listed = [q["sql"] for q in captured.captured_queries if '"accounts_auditentry"' in q["sql"]]
     assert listed and not any("LIKE" in sql.upper() for sql in listed)
+
+
+def test_an_application_is_found_by_the_id_in_its_applicants_address(staff_client):
+    from conftest import make_due_applications
+    from reviews.models import Application
+
+    make_due_applications(3)
+    wanted, *others = Application.objects.all()
+    page = staff_client.get("/admin/reviews/application/", {"q": str(wanted.pk).upper()}).content.decode()
+    assert f"/admin/reviews/application/{wanted.pk}/change/" in page
+    assert not any(f"/admin/reviews/application/{other.pk}/change/" in page for other in others)
