@@ -122,26 +122,13 @@ def wrk(path: str, seconds: int, connections: int, script: str | None = None, he
     return {"rps": rps, "p50": p50, "p99": p99, "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
-def fresh_token(holder: str) -> str:
-    """A QR token just issued to the holder (it lives QR_TOKEN_TTL = 60 s), as their display gets it."""
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{PORT}/api/v1/elicence/qr?svg=0", headers={"Authorization": f"Token {holder}"}
-    )
+def api(path: str, headers: dict, body: dict | None = None) -> dict:
+    """One request to the server under test (a POST of `body` as JSON if given); its JSON answer."""
+    data = None if body is None else json.dumps(body).encode()
+    headers = headers if body is None else {"Content-Type": "application/json", **headers}
+    request = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", data=data, headers=headers)
     with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.load(answer)["token"]
-
-
-def still_valid(token: str, headers: dict) -> None:
-    """One more verification of `token` after a run: valid, or the run measured something else."""
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{PORT}/api/v1/verifications",
-        data=json.dumps({"token": token}).encode(),
-        headers={"Content-Type": "application/json", **headers},
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        result = json.load(answer)
-    if result.get("valid") is not True:
-        sys.exit(f"the verifications measured were not of a valid e-licence: {result.get('reason')}")
+        return json.load(answer)
 
 
 def post_script(body: dict, headers: dict) -> str:
@@ -211,7 +198,9 @@ def main() -> None:
                 time.sleep(0.2)
         secrets = json.loads(run([PY, "manage.py", "shell", "-c", SETUP], env).stdout.strip().splitlines()[-1])
         police_headers = {"Authorization": f"Token {secrets['police']}"}
-        verifiers = {"anonymous": {}, "police": police_headers}  # their runs present a token issued just before
+        # Each verification run presents a QR token the holder was issued just before it (a token lives
+        # QR_TOKEN_TTL = 60 s), as their display gets it: the verifier's body and headers besides the token.
+        verifiers = {"anonymous": ({}, {}), "police": ({"purpose": "bench"}, police_headers)}
         endpoints = {  # name → its label, then what wrk is given; measured in this order, round after round
             "trivial": ("GET /api/v1/health (trivial DRF)", "/api/v1/health", None, None),
             "floor": (
@@ -220,18 +209,8 @@ def main() -> None:
                 post_script({"elicence": secrets["elicence"]}, {}),
                 None,
             ),
-            "anonymous": (
-                "POST /api/v1/verifications anonymous",
-                "/api/v1/verifications",
-                lambda token: post_script({"token": token}, {}),
-                None,
-            ),
-            "police": (
-                "POST /api/v1/verifications police",
-                "/api/v1/verifications",
-                lambda token: post_script({"token": token, "purpose": "bench"}, police_headers),
-                None,
-            ),
+            "anonymous": ("POST /api/v1/verifications anonymous", "/api/v1/verifications", None, None),
+            "police": ("POST /api/v1/verifications police", "/api/v1/verifications", None, None),
             "qr_floor": (
                 "GET /api/v1/bench/floor (QR floor)",
                 f"/api/v1/bench/floor?elicence={secrets['elicence']}",
@@ -249,12 +228,15 @@ def main() -> None:
         rounds = {name: [] for name in endpoints}
         for _round in range(args.rounds):
             for name, (_label, path, script, headers) in endpoints.items():
-                token = fresh_token(secrets["holder"]) if name in verifiers else None
-                rounds[name].append(
-                    wrk(path, args.seconds, args.connections, script(token) if token else script, headers)
-                )
-                if token:
-                    still_valid(token, verifiers[name])
+                if name in verifiers:
+                    extra, verifier = verifiers[name]
+                    qr = api("/api/v1/elicence/qr?svg=0", {"Authorization": f"Token {secrets['holder']}"})
+                    script = post_script({"token": qr["token"], **extra}, verifier)
+                rounds[name].append(wrk(path, args.seconds, args.connections, script, headers))
+                if name in verifiers:  # one more check after the run: valid, or the run measured something else
+                    answer = api("/api/v1/verifications", verifier, {"token": qr["token"]})
+                    if answer.get("valid") is not True:
+                        sys.exit(f"the verifications measured were not of a valid e-licence: {answer.get('reason')}")
     finally:
         server.terminate()
         server.wait(timeout=20)
