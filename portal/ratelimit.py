@@ -4,7 +4,9 @@ DRF throttling is not a security control (concurrent requests slip through). Her
 either in the shared cache (RATE_LIMIT_STORE=cache, Redis in production: one atomic INCR on a key
 that expires with its window, in one Lua script call) or in the database (the default without a
 shared cache): one conditional UPDATE (`count < limit`), atomic on SQLite and PostgreSQL; 0 rows
-updated means the limit is reached. Both are shared by every web process.
+updated means the limit is reached. Both are shared by every web process. `counting` is `hit` for a
+caller with work to do that needs no database (a verification's signature check): Redis counts while it
+runs.
 """
 
 import functools
@@ -12,6 +14,7 @@ import ipaddress
 import os
 import threading
 import time
+from contextlib import contextmanager, suppress
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,14 +26,22 @@ from portal.errors import RateLimited, service_busy
 from portal.models import RateCounter
 
 
-def hit(scope: str, identifier: str) -> None:
-    """Count one attempt for `identifier` in `scope`; raise RateLimited once over the limit."""
+def _key(scope: str, identifier: str) -> tuple[str, int, int, int]:
+    """The counter's key (hashed, so that no phone or ID number is stored in it), window, limit and period."""
     limit, period = settings.RATE_LIMITS[scope]
     window = int(time.time()) // period * period
-    # Hashed so that no phone or ID number is stored in the counter table.
-    key = f"{scope}:{lookup_hash(identifier, purpose='ratelimit')[:48]}"
+    return f"{scope}:{lookup_hash(identifier, purpose='ratelimit')[:48]}", window, limit, period
+
+
+def _cache_key(key: str, window: int) -> str:
+    return f"rate:{key}:{window}"
+
+
+def hit(scope: str, identifier: str) -> None:
+    """Count one attempt for `identifier` in `scope`; raise RateLimited once over the limit."""
+    key, window, limit, period = _key(scope, identifier)
     if settings.RATE_LIMIT_STORE == "cache":
-        if _cache_hit(f"rate:{key}:{window}", limit, period):
+        if _cache_hit(_cache_key(key, window), limit, period):
             return
         _refuse(window, period)
     if RateCounter.objects.filter(key=key, window=window, count__lt=limit).update(count=F("count") + 1):
@@ -88,6 +99,52 @@ def _hit_script(url: str, timeout: float):
         client = redis.Redis(connection_pool=_redis(url, timeout).connection_pool, single_connection_client=True)
         held = _threads.held = (owner, client.register_script(_HIT_SCRIPT))
     return held[1]
+
+
+@contextmanager
+def counting(scope: str, identifier: str):
+    """`hit`, with Redis's round trip overlapping the block: the attempt is sent to Redis before the
+    block runs and its count read after it, then RateLimited is raised if over the limit. The block
+    runs before the limit is known: it must only compute (decode, check a signature), never read or
+    write the database nor answer. Without Redis the attempt is counted before the block, as `hit`
+    counts it. A connection found closed, or a script Redis forgot, is counted once more by `hit`'s
+    path, as there: the command did not run."""
+    if not (settings.RATE_LIMIT_STORE == "cache" and settings.CACHE_URL):
+        hit(scope, identifier)
+        yield
+        return
+    import redis
+
+    key, window, limit, period = _key(scope, identifier)
+    key = _cache_key(key, window)
+    try:
+        script = _hit_script(settings.CACHE_URL, settings.CACHE_TIMEOUT)  # connects at a thread's first use
+    except redis.RedisError as exc:
+        raise service_busy() from exc
+    connection = script.registered_client.connection
+    try:
+        connection.send_command("EVALSHA", script.sha, 1, key, period + 1)
+        sent = True
+    except redis.ConnectionError:  # a connection Redis closed: the script is run below, on a new one
+        sent = False
+    except redis.RedisError as exc:
+        raise service_busy() from exc
+    try:
+        yield
+    finally:
+        # Read even when the block failed: the reply must not be left for this connection's next command.
+        count = None
+        try:
+            # A connection found closed, or a script Redis forgot: the command did not run; run the
+            # script below, as `hit` would.
+            with suppress(redis.ConnectionError, redis.exceptions.NoScriptError):
+                count = connection.read_response() if sent else None
+            if count is None:
+                count = script(keys=[key], args=[period + 1])
+        except redis.RedisError as exc:
+            raise service_busy() from exc
+    if count > limit:
+        _refuse(window, period)
 
 
 def _cache_hit(key: str, limit: int, period: int) -> bool:

@@ -82,27 +82,44 @@ class Presented:
     reason: str | None = None
 
 
-def _presented_resolve(*, token: str | None, share_code: str | None, now: datetime) -> Presented:
+@dataclass(frozen=True)
+class Reference:
+    """What a verifier presented, read without the database: how, the code to look up (a share code,
+    or the short code of a QR token or typed in), or why it already fails."""
+
+    method: str
+    code: str | None = None
+    reason: str | None = None
+
+
+def _reference_read(*, token: str | None, share_code: str | None, now: datetime) -> Reference:
     if share_code:
-        share = selectors.share_by_code(tokens.normalise_code(share_code))
-        method = VerificationMethod.SHARE
+        return Reference(VerificationMethod.SHARE, tokens.normalise_code(share_code))
+    token = (token or "").strip()
+    if tokens.looks_like_short_code(token):
+        return Reference(VerificationMethod.CODE, tokens.normalise_code(token))
+    # The signed QR (licences/signed_qr.py): genuine and unexpired, then found by its short code.
+    try:
+        claims = signed_qr.read(token, keys=signed_qr.verify_keys(), now=now.timestamp(), skew=tokens.CLOCK_SKEW)
+    except signed_qr.SignedQRError as exc:
+        return Reference(VerificationMethod.QR, reason=exc.reason)
+    code = claims.get("ref")
+    if not isinstance(code, str) or not tokens.looks_like_short_code(code):
+        return Reference(VerificationMethod.QR, reason="bad_token")  # signed by our key, yet not our claims
+    return Reference(VerificationMethod.QR, tokens.normalise_code(code))
+
+
+def _presented_resolve(reference: Reference, *, now: datetime) -> Presented:
+    method = reference.method
+    if reference.reason:
+        return Presented(method, reason=reference.reason)
+    if method == VerificationMethod.SHARE:
+        share = selectors.share_by_code(reference.code)
         if share is None:
             return Presented(method, reason="not_found")
         reason = "revoked" if share.revoked_at else "expired" if share.expires_at <= now else None
         return Presented(method, share.elicence, share, reason)
-    token = (token or "").strip()
-    method = VerificationMethod.CODE
-    if not tokens.looks_like_short_code(token):
-        # The signed QR (licences/signed_qr.py): genuine and unexpired, then found by its short code.
-        method = VerificationMethod.QR
-        try:
-            claims = signed_qr.read(token, keys=signed_qr.verify_keys(), now=now.timestamp(), skew=tokens.CLOCK_SKEW)
-        except signed_qr.SignedQRError as exc:
-            return Presented(method, reason=exc.reason)
-        token = claims.get("ref")
-        if not isinstance(token, str) or not tokens.looks_like_short_code(token):
-            return Presented(method, reason="bad_token")  # signed by our key, yet not our claims
-    found = selectors.qr_code_by_code(tokens.normalise_code(token))
+    found = selectors.qr_code_by_code(reference.code)
     if found is None:
         return Presented(method, reason="not_found")
     if found.expires_at + timedelta(seconds=tokens.CLOCK_SKEW) < now:
@@ -128,9 +145,12 @@ def verification_record(
     *, verifier, token: str | None = None, share_code: str | None = None, purpose: str = "", ip: str | None = None
 ) -> VerificationOutcome:
     """Check a QR token, short code or share code; store the check; return the answer and a signed receipt."""
-    ratelimit.hit("verify:ip", ip or "unknown")
     now = timezone.now()
-    presented = _presented_resolve(token=token, share_code=share_code, now=now)
+    # The token's signature is checked while the rate limit's count is on its way (Redis); the database
+    # is read only once the limit is known.
+    with ratelimit.counting("verify:ip", ip or "unknown"):
+        reference = _reference_read(token=token, share_code=share_code, now=now)
+    presented = _presented_resolve(reference, now=now)
     elicence, share, method, reason = presented.elicence, presented.share, presented.method, presented.reason
     licence = elicence.licence if elicence else None
     if reason is None and elicence is not None:

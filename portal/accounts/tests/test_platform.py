@@ -165,6 +165,52 @@ def test_redis_rate_limit_expires_and_outlives_a_lost_connection(settings):
     assert 0 < server.ttl(key) <= 61
 
 
+def test_counting_overlaps_the_block_and_counts_each_attempt_once(settings):
+    """`counting`: the block runs while Redis counts; over the limit, RateLimited comes after the block. A
+    block that fails still has its reply read (else the next attempt on this thread's connection would read
+    it and count one short); a connection Redis dropped, or a script it forgot, is counted once."""
+    import redis
+
+    url = _redis_url()
+    assert url, "Redis on 127.0.0.1:6379 (this machine's) is needed"
+    settings.RATE_LIMIT_STORE, settings.CACHE_URL = "cache", url
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "verify:ip": (5, 600)}
+    server = redis.Redis.from_url(url)
+    ran = []
+    with pytest.raises(ValueError), ratelimit.counting("verify:ip", "10.0.0.5"):
+        raise ValueError("the block failed")
+    [key] = server.keys("rate:*")
+    assert int(server.get(key)) == 1
+    with ratelimit.counting("verify:ip", "10.0.0.5"):
+        ran.append(2)
+    assert server.client_kill_filter(_type="normal", skipme=True) >= 1  # this thread's kept connection too
+    with ratelimit.counting("verify:ip", "10.0.0.5"):
+        ran.append(3)
+    server.script_flush()
+    with ratelimit.counting("verify:ip", "10.0.0.5"):
+        ran.append(4)
+    ratelimit.hit("verify:ip", "10.0.0.5")  # 5: the last one allowed, on the same connection
+    assert int(server.get(key)) == 5
+    with pytest.raises(RateLimited), ratelimit.counting("verify:ip", "10.0.0.5"):
+        ran.append(6)  # runs (it only computes), then the attempt is refused
+    assert ran == [2, 3, 4, 6] and int(server.get(key)) == 6
+    assert 0 < server.ttl(key) <= 601
+    with ratelimit.counting("verify:ip", "10.0.0.6"):  # another address has its own counter
+        pass
+
+
+@pytest.mark.django_db
+def test_counting_without_redis_refuses_before_the_block(settings):
+    settings.RATE_LIMIT_STORE, settings.CACHE_URL = "database", ""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "verify:ip": (1, 600)}
+    ran = []
+    with ratelimit.counting("verify:ip", "10.0.0.5"):
+        ran.append(1)
+    with pytest.raises(RateLimited), ratelimit.counting("verify:ip", "10.0.0.5"):
+        ran.append(2)
+    assert ran == [1]
+
+
 @pytest.mark.parametrize("fault", ["hangs", "is down"])
 def test_a_cache_that_hangs_or_is_down_refuses_within_its_timeout(settings, fault):
     """The rate limit's Redis answers within CACHE_TIMEOUT or the attempt is refused (503, Retry-After):
@@ -178,16 +224,20 @@ def test_a_cache_that_hangs_or_is_down_refuses_within_its_timeout(settings, faul
     settings.RATE_LIMIT_STORE, settings.CACHE_URL, settings.CACHE_TIMEOUT = "cache", f"redis://127.0.0.1:{port}/0", 0.3
     outcome = []
 
-    def attempt():
+    def attempt(counting: bool):
         try:
-            ratelimit.hit("login:ip", "10.0.0.7")
+            if counting:  # the verification's way: sent before its block, read after it
+                with ratelimit.counting("login:ip", "10.0.0.7"):
+                    pass
+            else:
+                ratelimit.hit("login:ip", "10.0.0.7")
             outcome.append("passed")
         except Unavailable as exc:
             outcome.append(exc)
 
     try:
-        for _ in range(2):  # the second on the connection the first left behind
-            worker = threading.Thread(target=attempt, daemon=True)
+        for counting in (False, False, True):  # the second on the connection the first left behind
+            worker = threading.Thread(target=attempt, args=(counting,), daemon=True)
             worker.start()
             # CACHE_TIMEOUT is what bounds the wait. Before it, redis-py's default (5 s, retried once) held
             # each hit 10 s; with no socket timeout at all the hit would never return.
@@ -196,8 +246,8 @@ def test_a_cache_that_hangs_or_is_down_refuses_within_its_timeout(settings, faul
     finally:
         if server:
             server.close()
-    assert [type(item) for item in outcome] == [Unavailable, Unavailable]
-    error = outcome[0]
+    assert [type(item) for item in outcome] == [Unavailable, Unavailable, Unavailable]
+    error = outcome[-1]
     assert error.status == 503 and error.code == "unavailable" and error.retry_after > 0
     assert str(error.detail) in {"服务繁忙，请稍后重试。", "The service is busy. Please try again in a moment."}
 
