@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import timezone
 
-from conftest import make_elicence, make_licence, make_person
+from conftest import make_elicence, make_licence, make_person, redis_url
 from licences import signed_qr, tokens
 from licences.models import ELicence, Verification
 from licences.services import elicences_expire, licence_upsert
@@ -375,10 +375,21 @@ def test_verification_page_for_a_scanned_qr(api, client, citizen, police_member)
     assert 'data-valid="0"' in client.get("/v/not-a-token").content.decode()
 
 
-def test_verification_is_rate_limited_per_ip(api, citizen, settings):
+@pytest.mark.parametrize("store", ["database", "redis"])
+def test_verification_is_rate_limited_per_ip(api, citizen, settings, store):
+    """Short codes and signed tokens count alike (in Redis the count is sent before the token's signature is
+    checked and read after); a refused check is not recorded."""
+    if store == "redis":
+        settings.RATE_LIMIT_STORE, settings.CACHE_URL = "cache", redis_url()
+        assert settings.CACHE_URL, "Redis on 127.0.0.1:6379 (this machine's) is needed"
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "verify:ip": (3, 600)}
-    codes = [verify(api, token="ZZZZ2345").status_code for _ in range(5)]
-    assert codes == [200, 200, 200, 429, 429]
+    make_elicence(citizen)
+    token = qr(api, citizen)["token"]
+    answers = [verify(api, token=presented) for presented in ("ZZZZ2345", token, token, token, "ZZZZ2345")]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429, 429]
+    assert [answer.json().get("valid") for answer in answers[:3]] == [False, True, True]
+    assert answers[3].json()["code"] == "rate_limited" and int(answers[3]["Retry-After"]) > 0
+    assert Verification.objects.count() == 3
 
 
 def test_a_silent_rate_limit_cache_refuses_the_verification_and_records_nothing(api, client, citizen, settings):

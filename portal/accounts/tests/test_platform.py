@@ -6,7 +6,7 @@ import json
 import pytest
 from django.db import connection
 
-from conftest import make_person
+from conftest import make_person, redis_url
 from portal import crypto, ratelimit
 from portal.accounts import sms
 from portal.accounts.audit import audit_record
@@ -111,17 +111,6 @@ def test_rate_limit_counts_to_the_limit(settings):
     ratelimit.hit("login:ip", "10.0.0.2")  # another IP has its own counter
 
 
-def _redis_url() -> str:
-    """Redis (database 12) when this machine runs it, as production does; else ""."""
-    import redis
-
-    try:
-        redis.Redis(host="127.0.0.1", port=6379, db=12, socket_connect_timeout=0.5).flushdb()
-    except redis.RedisError:
-        return ""
-    return "redis://127.0.0.1:6379/12"
-
-
 def test_redis_rate_limit_expires_and_outlives_a_lost_connection(settings):
     """In Redis the counter gets its window's expiry; a hit after the server dropped this thread's kept
     connection, or forgot the script (as after a restart), still counts once; a forked process makes its
@@ -130,7 +119,7 @@ def test_redis_rate_limit_expires_and_outlives_a_lost_connection(settings):
 
     import redis
 
-    url = _redis_url()
+    url = redis_url()
     assert url, "Redis on 127.0.0.1:6379 (this machine's) is needed"
     settings.RATE_LIMIT_STORE, settings.CACHE_URL = "cache", url
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login:ip": (4, 60)}
@@ -171,7 +160,7 @@ def test_counting_overlaps_the_block_and_counts_each_attempt_once(settings):
     it and count one short); a connection Redis dropped, or a script it forgot, is counted once."""
     import redis
 
-    url = _redis_url()
+    url = redis_url()
     assert url, "Redis on 127.0.0.1:6379 (this machine's) is needed"
     settings.RATE_LIMIT_STORE, settings.CACHE_URL = "cache", url
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "verify:ip": (5, 600)}
@@ -265,7 +254,7 @@ def test_rate_limit_holds_under_concurrent_hits(settings, store):
 
     settings.RATE_LIMIT_STORE = "database" if store == "database" else "cache"
     # "cache": Redis as in production (CACHE_URL); "memory cache": Django's cache API, one process.
-    settings.CACHE_URL = _redis_url() if store == "cache" else ""
+    settings.CACHE_URL = redis_url() if store == "cache" else ""
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login:account": (5, 600)}
     passed, barrier = [], threading.Barrier(16)
 
