@@ -107,8 +107,8 @@ def counting(scope: str, identifier: str):
     block runs and its count read after it, then RateLimited is raised if over the limit. The block
     runs before the limit is known: it must only compute (decode, check a signature), never read or
     write the database nor answer. Without Redis the attempt is counted before the block, as `hit`
-    counts it. A connection found closed, or a script Redis forgot, is counted once more by `hit`'s
-    path, as there: the command did not run."""
+    counts it. When the connection is found closed, or Redis has forgotten the script, the command did not
+    run: it is sent again as `hit` sends it, so the attempt still counts once."""
     if not (settings.RATE_LIMIT_STORE == "cache" and settings.CACHE_URL):
         hit(scope, identifier)
         yield
