@@ -91,6 +91,9 @@ def _hit_script(url: str, timeout: float):
     """This thread's hit script, on a connection this thread keeps (taken from the process's pool at its
     first hit): no pool check-out, no socket poll and no pipeline per hit, a fifth of a hit's time inside a
     request. A thread of another process (after a fork) makes its own."""
+    if getattr(_threads, "awaiting", False):
+        # A count inside `counting`'s block would read that block's reply as its own.
+        raise RuntimeError("a rate limit counted in Redis inside the block of ratelimit.counting")
     owner = (url, timeout, os.getpid())
     held = getattr(_threads, "held", None)
     if held is None or held[0] != owner:
@@ -129,10 +132,12 @@ def counting(scope: str, identifier: str):
         sent = False
     except redis.RedisError as exc:
         raise service_busy() from exc
+    _threads.awaiting = sent
     try:
         yield
     finally:
         # Read even when the block failed: the reply must not be left for this connection's next command.
+        _threads.awaiting = False
         count = None
         try:
             # A connection found closed, or a script Redis forgot: the command did not run; run the

@@ -186,6 +186,11 @@ def test_counting_overlaps_the_block_and_counts_each_attempt_once(settings):
     assert 0 < server.ttl(key) <= 601
     with ratelimit.counting("verify:ip", "10.0.0.6"):  # another address has its own counter
         pass
+    # Counting again inside the block, on the same connection, would read the block's reply: refused.
+    with pytest.raises(RuntimeError), ratelimit.counting("verify:ip", "10.0.0.7"):
+        ratelimit.hit("verify:ip", "10.0.0.8")
+    ratelimit.hit("verify:ip", "10.0.0.7")
+    assert sorted(int(server.get(k)) for k in server.keys("rate:*")) == [1, 2, 6]  # .6 once, .7 twice, .8 never
 
 
 @pytest.mark.django_db
