@@ -139,16 +139,15 @@ def counting(scope: str, identifier: str):
         # Read even when the block failed: the reply must not be left for this connection's next command.
         _threads.awaiting = False
         count = None
-        try:
-            # A connection found closed, or a script Redis forgot: the command did not run; run the
-            # script below, as `hit` would.
-            with suppress(redis.ConnectionError, redis.exceptions.NoScriptError):
-                count = connection.read_response() if sent else None
-            if count is None:
-                count = script(keys=[key], args=[period + 1])
-        except redis.RedisError as exc:
-            raise service_busy() from exc
-    if count > limit:
+        if sent:
+            try:
+                with suppress(redis.ConnectionError, redis.exceptions.NoScriptError):
+                    count = connection.read_response()
+            except redis.RedisError as exc:
+                raise service_busy() from exc
+        # A connection found closed, or a script Redis forgot: the command did not run; count as `hit` does.
+        allowed = _cache_hit(key, limit, period) if count is None else count <= limit
+    if not allowed:
         _refuse(window, period)
 
 
