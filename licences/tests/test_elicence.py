@@ -867,3 +867,54 @@ def test_the_qr_answer_built_directly_is_what_its_declared_fields_give(citizen):
         declared = serializers.Serializer.to_representation(QROut(issued, context=context), issued)
         assert list(direct.items()) == list(declared.items())
         assert bool(direct["svg"]) is svg and direct["lifetime_seconds"] > 0
+
+
+def _issue_with_a_taken_code(monkeypatch, elicence, around):
+    """Issue a QR whose first drawn short code is already taken (inside `around`): the code is drawn
+    again, and the token names the fresh one."""
+    from licences.models import QRCode
+    from licences.services import elicence_qr_issue
+
+    taken = elicence_qr_issue(elicence=elicence).short_code
+    fresh = tokens.random_code(tokens.SHORT_CODE_LENGTH)
+    drawn = iter([taken, fresh])
+    monkeypatch.setattr(tokens, "random_code", lambda length: next(drawn))
+    with around:
+        issued = elicence_qr_issue(elicence=elicence)
+    assert issued.short_code == fresh
+    assert signed_qr.read(issued.token, keys=signed_qr.verify_keys(), now=time.time())["ref"] == fresh
+    assert sorted(QRCode.objects.filter(elicence=elicence).values_list("code", flat=True)) == sorted([taken, fresh])
+
+
+def test_a_taken_short_code_is_drawn_again_inside_a_transaction(citizen, monkeypatch):
+    # Here the caller holds a transaction open (as this test does): the failed INSERT must not spoil it.
+    from contextlib import nullcontext
+
+    from django.db import connection
+
+    assert connection.in_atomic_block
+    _issue_with_a_taken_code(monkeypatch, make_elicence(citizen), nullcontext())
+    assert ELicence.objects.filter(holder=citizen).count() == 1  # the transaction still answers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_taken_short_code_is_drawn_again_in_autocommit_without_opening_a_transaction(monkeypatch):
+    # A request runs in autocommit: the QR's INSERT goes alone (BEGIN and COMMIT would be two more round
+    # trips); a failed one is rolled back by itself, and the next one is sent.
+    from contextlib import contextmanager
+
+    from django.db import connection
+
+    elicence = make_elicence(make_person(name="张三"))
+    switched = []
+
+    @contextmanager
+    def watching_autocommit():
+        real = connection.set_autocommit
+        monkeypatch.setattr(connection, "set_autocommit", lambda *a, **kw: (switched.append(a), real(*a, **kw))[1])
+        yield
+        monkeypatch.setattr(connection, "set_autocommit", real)
+
+    assert not connection.in_atomic_block
+    _issue_with_a_taken_code(monkeypatch, elicence, watching_autocommit())
+    assert switched == [] and connection.get_autocommit()
