@@ -133,7 +133,7 @@ def elicence_qr_issue(*, elicence: ELicence) -> QRIssue:
     now = timezone.now()
     issued_at = int(now.timestamp())
     expires_at = datetime.fromtimestamp(issued_at + tokens.QR_TOKEN_TTL, UTC)
-    for _attempt in range(5):
+    for attempt in range(5):
         code = tokens.random_code(tokens.SHORT_CODE_LENGTH)
         try:
             with _savepoint_if_in_transaction():
@@ -142,7 +142,8 @@ def elicence_qr_issue(*, elicence: ELicence) -> QRIssue:
                 )
             break
         except IntegrityError:
-            continue
+            if attempt == 4:
+                raise  # never sign a token naming a code that is not stored
     # The signed token names the e-licence by this display's short code, not by any identifier of ours.
     claims = {"ref": code, **elicence_offline_claims(elicence)}
     token = signed_qr.sign(claims, now=issued_at, ttl=tokens.QR_TOKEN_TTL)

@@ -918,3 +918,17 @@ def test_a_taken_short_code_is_drawn_again_in_autocommit_without_opening_a_trans
     assert not connection.in_atomic_block
     _issue_with_a_taken_code(monkeypatch, elicence, watching_autocommit())
     assert switched == [] and connection.get_autocommit()
+
+
+def test_no_token_is_signed_when_no_free_short_code_is_drawn(citizen, monkeypatch):
+    from django.db import IntegrityError
+
+    from licences.models import QRCode
+    from licences.services import elicence_qr_issue
+
+    elicence = make_elicence(citizen)
+    taken = elicence_qr_issue(elicence=elicence).short_code
+    monkeypatch.setattr(tokens, "random_code", lambda length: taken)
+    with pytest.raises(IntegrityError):
+        elicence_qr_issue(elicence=elicence)
+    assert list(QRCode.objects.filter(elicence=elicence).values_list("code", flat=True)) == [taken]
