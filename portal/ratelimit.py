@@ -17,11 +17,12 @@ import time
 from contextlib import contextmanager, suppress
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F
 from django.utils.translation import ngettext
 
 from portal.crypto import lookup_hash
+from portal.db import savepoint_if_in_transaction
 from portal.errors import RateLimited, service_busy
 from portal.models import RateCounter
 
@@ -47,7 +48,7 @@ def hit(scope: str, identifier: str) -> None:
     if RateCounter.objects.filter(key=key, window=window, count__lt=limit).update(count=F("count") + 1):
         return
     try:
-        with transaction.atomic():
+        with savepoint_if_in_transaction():
             RateCounter.objects.create(key=key, window=window, count=1)
         return
     except IntegrityError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -16,6 +15,7 @@ from licences.models import ELicence, ELicenceState, InvalidReason, Licence, Lic
 from portal.accounts.audit import audit_record
 from portal.accounts.messaging import message_send
 from portal.accounts.models import User
+from portal.db import savepoint_if_in_transaction
 from portal.errors import DomainError
 from portal.masking import mask_name
 
@@ -120,14 +120,6 @@ def _require_valid(elicence: ELicence) -> None:
         raise DomainError("elicence_not_valid", _("This e-licence is not valid."), status=409)
 
 
-def _savepoint_if_in_transaction():
-    """What lets a single INSERT fail (a short code already taken) and be tried again: a savepoint when
-    the caller has a transaction open, which the failed INSERT would otherwise spoil; nothing in
-    autocommit, where the failed INSERT is rolled back alone. A transaction of its own there would cost
-    BEGIN and COMMIT, two of a QR issue's five round trips to the database."""
-    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
-
-
 def elicence_qr_issue(*, elicence: ELicence) -> QRIssue:
     _require_valid(elicence)
     now = timezone.now()
@@ -136,7 +128,7 @@ def elicence_qr_issue(*, elicence: ELicence) -> QRIssue:
     for attempt in range(5):
         code = tokens.random_code(tokens.SHORT_CODE_LENGTH)
         try:
-            with _savepoint_if_in_transaction():
+            with savepoint_if_in_transaction():  # BEGIN and COMMIT were two of a QR issue's five round trips
                 QRCode.objects.create(
                     code=code, elicence=elicence, licence_version=elicence.licence_version, expires_at=expires_at
                 )

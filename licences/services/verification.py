@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +14,7 @@ from licences.models import ELicence, InvalidReason, Licence, Share, Verificatio
 from portal import metrics, ratelimit
 from portal.accounts.audit import stored_ip
 from portal.accounts.models import Organisation, OrganisationKind
+from portal.db import savepoint_if_in_transaction
 from portal.errors import DomainError
 from portal.masking import mask_name
 from portal.prepared import PreparedInsert
@@ -239,7 +240,7 @@ def verification_record_offline(
     valid = not expired and claims.get("state") == "valid"
     user, organisation = _verifier_of_record(verifier)
     try:
-        with transaction.atomic():
+        with savepoint_if_in_transaction():
             verification = Verification.objects.create(
                 id=check_id,
                 elicence=found.elicence,

@@ -932,3 +932,46 @@ def test_no_token_is_signed_when_no_free_short_code_is_drawn(citizen, monkeypatc
     with pytest.raises(IntegrityError):
         elicence_qr_issue(elicence=elicence)
     assert list(QRCode.objects.filter(elicence=elicence).values_list("code", flat=True)) == [taken]
+
+
+def _upload_raced_by_a_twin(monkeypatch, holder, verifier):
+    """Upload an offline check while the same check's other upload inserts its row first (between the
+    service's look for it and its own INSERT): the upload answers with that row, not as new."""
+    import uuid
+
+    from licences import selectors
+    from licences.services import verification_record_offline
+
+    issued = signed(holder)
+    check_id, checked_at = uuid.uuid4(), timezone.now()
+    real = selectors.qr_code_by_code
+
+    def found_while_the_twin_lands(code):
+        found = real(code)
+        Verification.objects.create(
+            id=check_id, elicence=found.elicence, method="offline", valid=True, checked_at=checked_at
+        )
+        return found
+
+    monkeypatch.setattr(selectors, "qr_code_by_code", found_while_the_twin_lands)
+    row, created = verification_record_offline(
+        verifier=verifier, check_id=check_id, token=issued.token, checked_at=checked_at
+    )
+    assert created is False and row.pk == check_id
+    assert Verification.objects.filter(pk=check_id).count() == 1
+
+
+def test_an_offline_check_uploaded_twice_at_once_inside_a_transaction(citizen, police_member, monkeypatch):
+    from django.db import connection
+
+    assert connection.in_atomic_block  # the failed INSERT must not spoil the caller's transaction
+    _upload_raced_by_a_twin(monkeypatch, citizen, police_member)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_offline_check_uploaded_twice_at_once_in_autocommit(monkeypatch):
+    from conftest import make_organisation
+    from portal.accounts.models import OrganisationKind
+
+    police = make_person(name="李警官", organisation=make_organisation(OrganisationKind.POLICE))
+    _upload_raced_by_a_twin(monkeypatch, make_person(name="张三"), police)
