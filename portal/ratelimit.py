@@ -77,9 +77,13 @@ def _redis(url: str, timeout: float):
     )
 
 
+def _counts_in_redis() -> bool:
+    return settings.RATE_LIMIT_STORE == "cache" and bool(settings.CACHE_URL)
+
+
 def client_warm() -> None:
     """Create the shared cache's client ahead of the first hit (importing redis takes ~0.1 s)."""
-    if settings.RATE_LIMIT_STORE == "cache" and settings.CACHE_URL:
+    if _counts_in_redis():
         _redis(settings.CACHE_URL, settings.CACHE_TIMEOUT)
 
 
@@ -113,7 +117,7 @@ def counting(scope: str, identifier: str):
     write the database nor answer. Without Redis the attempt is counted before the block, as `hit`
     counts it. When the connection is found closed, or Redis has forgotten the script, the command did not
     run: it is sent again as `hit` sends it, so the attempt still counts once."""
-    if not (settings.RATE_LIMIT_STORE == "cache" and settings.CACHE_URL):
+    if not _counts_in_redis():
         hit(scope, identifier)
         yield
         return

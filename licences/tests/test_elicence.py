@@ -911,9 +911,9 @@ def test_a_taken_short_code_is_drawn_again_in_autocommit_without_opening_a_trans
     @contextmanager
     def watching_autocommit():
         real = connection.set_autocommit
-        monkeypatch.setattr(connection, "set_autocommit", lambda *a, **kw: (switched.append(a), real(*a, **kw))[1])
-        yield
-        monkeypatch.setattr(connection, "set_autocommit", real)
+        with monkeypatch.context() as watch:
+            watch.setattr(connection, "set_autocommit", lambda *a, **kw: (switched.append(a), real(*a, **kw))[1])
+            yield
 
     assert not connection.in_atomic_block
     _issue_with_a_taken_code(monkeypatch, elicence, watching_autocommit())
