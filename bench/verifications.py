@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/verifications.py [--seconds 5] [--rounds 3] [--connections 8] [--threads 1]
     PROFILE_SORT=cumulative PROFILE_LINES=60 .venv/bin/python bench/verifications.py --profile
+    .venv/bin/python bench/verifications.py --spy [--seconds 10]
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and `wrk` (Debian package); Redis on
 127.0.0.1:6379 is used as the shared cache (rate limits) when it answers, as in production.
@@ -25,9 +26,17 @@ answer `valid`. An expired token is answered without reading the e-licence, so f
 2026-11-29 the runs more than a minute in measured that (docs/benchmarks.md). wrk, gunicorn and
 PostgreSQL share this machine's cores: the figures are for the whole box. The last two lines are
 `anonymous verification / floor: P %` and `anonymous verification / trivial: P %`.
+
+`--spy` measures instead where the served worker's time goes: py-spy (a sampling profiler, idle time
+included) records the gunicorn worker while wrk loads each endpoint above in turn, and a table gives
+milliseconds per request: the worker waiting for wrk's next connection, gunicorn's own work (accept,
+parse, write, close), Django and DRF around the view, and the view, split into its reads, insert, token
+check or signing, rate limit and receipt. The in-process `--profile` sees the view only. Sampling pauses
+the worker (a quarter fewer requests per second here); the shares are what to read.
 """
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -44,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import fresh_database, production_env  # noqa: E402
+from bench.spy import spy_breakdown, spy_table  # noqa: E402
 
 PY = sys.executable
 DB = "elicence_bench"
@@ -150,6 +160,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads in the one worker (gthread if > 1)")
     parser.add_argument("--profile", action="store_true", help="profile verifications in-process instead")
+    parser.add_argument("--spy", action="store_true", help="where the served worker's time goes (py-spy) instead")
     args = parser.parse_args()
     if args.seconds > 40:
         parser.error("--seconds: at most 40 (a run's QR token lives 60 s)")
@@ -225,18 +236,39 @@ def main() -> None:
                 {"Authorization": f"Token {secrets['holder']}"},
             ),
         }
+
+        def given(name: str) -> tuple:
+            """What wrk is given for `name`, and the QR token a verification run presents (else None)."""
+            _label, path, script, headers = endpoints[name]
+            if name not in verifiers:
+                return (path, script, headers), None
+            extra, verifier = verifiers[name]
+            qr = api("/api/v1/elicence/qr?svg=0", {"Authorization": f"Token {secrets['holder']}"})
+            return (path, post_script({"token": qr["token"], **extra}, verifier), headers), qr["token"]
+
+        def still_valid(name: str, token: str | None) -> None:
+            """One more check after a verification run: valid, or the run measured something else."""
+            if token is not None:
+                answer = api("/api/v1/verifications", verifiers[name][1], {"token": token})
+                if answer.get("valid") is not True:
+                    sys.exit(f"the verifications measured were not of a valid e-licence: {answer.get('reason')}")
+
+        if args.spy:
+            spied = {}
+            for name in endpoints:
+                (path, script, headers), token = given(name)
+                wrk(path, 2, args.connections, script, headers)  # warm
+                load = functools.partial(wrk, path, args.seconds, args.connections, script, headers)
+                spied[name] = spy_breakdown(server.pid, load)
+                still_valid(name, token)
+            print(spy_table(spied))
+            return
         rounds = {name: [] for name in endpoints}
         for _round in range(args.rounds):
-            for name, (_label, path, script, headers) in endpoints.items():
-                if name in verifiers:
-                    extra, verifier = verifiers[name]
-                    qr = api("/api/v1/elicence/qr?svg=0", {"Authorization": f"Token {secrets['holder']}"})
-                    script = post_script({"token": qr["token"], **extra}, verifier)
+            for name in endpoints:
+                (path, script, headers), token = given(name)
                 rounds[name].append(wrk(path, args.seconds, args.connections, script, headers))
-                if name in verifiers:  # one more check after the run: valid, or the run measured something else
-                    answer = api("/api/v1/verifications", verifier, {"token": qr["token"]})
-                    if answer.get("valid") is not True:
-                        sys.exit(f"the verifications measured were not of a valid e-licence: {answer.get('reason')}")
+                still_valid(name, token)
     finally:
         server.terminate()
         server.wait(timeout=20)

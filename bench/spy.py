@@ -1,0 +1,77 @@
+"""Where a served request's time goes: py-spy (a sampling profiler, its idle samples kept) records a
+running gunicorn worker while a load runs; each sampled stack is put in one part, and the shares become
+milliseconds per request. Used by `bench/verifications.py --spy`."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+# A sampled stack belongs to the first part whose pattern it holds (the reads and the insert of the token
+# check are the authentication's own, so that comes first). Frames look like "func (path/file.py:123)".
+PARTS = [
+    ("waiting for wrk's next connection", re.compile(r"SyncWorker\.wait \(")),
+    ("token authentication (one read)", re.compile(r"authenticate_credentials \(portal/authentication\.py")),
+    ("read (prepared look-up)", re.compile(r"PreparedLookup\.get \(")),
+    ("insert", re.compile(r"PreparedInsert\.create \(|QuerySet\.create \(")),
+    ("QR token: signing", re.compile(r"sign \(licences/signed_qr\.py")),
+    ("QR token: signature check, claims", re.compile(r"_reference_read \(licences/")),
+    ("rate limit (Redis)", re.compile(r"counting \(portal/ratelimit\.py")),
+    ("receipt: document, signature, link", re.compile(r"(receipt_sign|receipt_document_build|get_receipt_url) \(")),
+    ("the view's other work", re.compile(r"\w+View\.(get|post) \((licences|portal|reviews)/")),
+    ("Django and DRF around the view", re.compile(r"WSGIHandler\.__call__ \(")),
+    ("gunicorn: accept, parse, write, close", re.compile(r"")),
+]
+
+
+def _py_spy() -> str:
+    found = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if not found:
+        sys.exit("py-spy is needed: make install (it is in the test extras)")
+    return found
+
+
+def spy_breakdown(master_pid: int, load, rate: int = 250) -> dict:
+    """Record gunicorn's one worker (the child of `master_pid`) while `load()` runs (it returns wrk's
+    figures); the requests per second, and milliseconds per request for each part of PARTS."""
+    worker = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True, check=True)
+    pid = worker.stdout.split()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "spy.txt")
+        spy = subprocess.Popen(
+            [_py_spy(), "record", "--idle", "-r", str(rate), "-f", "raw", "-o", out, "-p", pid],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1)  # py-spy attaches
+        rps = load()["rps"]
+        spy.send_signal(signal.SIGINT)  # it writes what it has and stops
+        spy.wait(timeout=30)
+        stacks = Path(out).read_text().splitlines()
+    counts: Counter = Counter()
+    for line in stacks:
+        stack, _, samples = line.rpartition(" ")
+        part = next(name for name, pattern in PARTS if pattern.search(stack))
+        counts[part] += int(samples)
+    total = sum(counts.values())
+    return {"rps": rps, "ms": {name: counts[name] / total * 1000 / rps for name, _ in PARTS}}
+
+
+def spy_table(results: dict) -> str:
+    """`results`: endpoint label → spy_breakdown's answer. One column per endpoint, ms per request."""
+    labels = list(results)
+    width = max(len(name) for name, _ in PARTS) + 2
+    lines = [f"{'ms per request (py-spy on the worker)':<{width}}" + "".join(f"{label:>12}" for label in labels)]
+    for name, _ in PARTS:
+        lines.append(f"{name:<{width}}" + "".join(f"{results[label]['ms'][name]:12.3f}" for label in labels))
+    lines.append(
+        f"{'whole request (1 / req/s)':<{width}}" + "".join(f"{1000 / results[label]['rps']:12.3f}" for label in labels)
+    )
+    lines.append(f"{'req/s while sampled':<{width}}" + "".join(f"{results[label]['rps']:12.1f}" for label in labels))
+    return "\n".join(lines)
