@@ -5,10 +5,10 @@ milliseconds per request. Used by `bench/verifications.py --spy`."""
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -37,23 +37,28 @@ def _py_spy() -> str:
     return found
 
 
-def spy_breakdown(master_pid: int, load, rate: int = 250) -> dict:
-    """Record gunicorn's one worker (the child of `master_pid`) while `load()` runs (it returns wrk's
-    figures); the requests per second, and milliseconds per request for each part of PARTS."""
+def spy_breakdown(master_pid: int, load, seconds: int, rate: int = 250) -> dict:
+    """Record gunicorn's one worker (the child of `master_pid`) while `load()` runs for `seconds` (it
+    returns wrk's figures); the requests per second, and milliseconds per request for each part of PARTS.
+    The recording starts a second into the load and stops a second before its end, so that every sample
+    is taken under load (an idle worker before or after it would count as waiting)."""
+    if seconds < 3:
+        raise ValueError("spy_breakdown needs a load of at least 3 s")
     worker = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True, check=True)
     pid = worker.stdout.split()[0]
+    figures: dict = {}
+    loading = threading.Thread(target=lambda: figures.update(load()))
+    loading.start()
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "spy.txt")
-        spy = subprocess.Popen(
-            [_py_spy(), "record", "--idle", "-r", str(rate), "-f", "raw", "-o", out, "-p", pid],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(1)  # py-spy attaches
-        rps = load()["rps"]
-        spy.send_signal(signal.SIGINT)  # it writes what it has and stops
-        spy.wait(timeout=30)
+        time.sleep(1)
+        command = [_py_spy(), "record", "--idle", "-r", str(rate), "-d", str(seconds - 2), "-f", "raw", "-o", out]
+        subprocess.run([*command, "-p", pid], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         stacks = Path(out).read_text().splitlines()
+    loading.join()
+    if "rps" not in figures:
+        sys.exit("the load failed while py-spy recorded (its error is above)")
+    rps = figures["rps"]
     counts: Counter = Counter()
     for line in stacks:
         stack, _, samples = line.rpartition(" ")

@@ -259,7 +259,7 @@ def main() -> None:
                 (path, script, headers), token = given(name)
                 wrk(path, 2, args.connections, script, headers)  # warm
                 load = functools.partial(wrk, path, args.seconds, args.connections, script, headers)
-                spied[name] = spy_breakdown(server.pid, load)
+                spied[name] = spy_breakdown(server.pid, load, args.seconds)
                 still_valid(name, token)
             print(spy_table(spied))
             return
