@@ -13,8 +13,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-# A sampled stack belongs to the first part whose pattern it holds (the reads and the insert of the token
-# check are the authentication's own, so that comes first). Frames look like "func (path/file.py:123)".
+# A sampled stack belongs to the first part whose pattern it holds: the token authentication's read is a
+# prepared look-up too, so its part comes before the reads. Frames look like "func (path/file.py:123)".
 PARTS = [
     ("waiting for wrk's next connection", re.compile(r"SyncWorker\.wait \(")),
     ("token authentication (one read)", re.compile(r"authenticate_credentials \(portal/authentication\.py")),

@@ -31,8 +31,9 @@ PostgreSQL share this machine's cores: the figures are for the whole box. The la
 included) records the gunicorn worker while wrk loads each endpoint above in turn, and a table gives
 milliseconds per request: the worker waiting for wrk's next connection, gunicorn's own work (accept,
 parse, write, close), Django and DRF around the view, and the view, split into its reads, insert, token
-check or signing, rate limit and receipt. The in-process `--profile` sees the view only. Sampling pauses
-the worker (a quarter fewer requests per second here); the shares are what to read.
+check or signing, rate limit and receipt. It samples from a second into each run to a second before its
+end, so under load only. The in-process `--profile` sees the view only. Sampling pauses the worker (here
+a quarter to a third fewer requests per second, more for the trivial endpoint); the shares are what to read.
 """
 
 import argparse
@@ -164,6 +165,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.seconds > 40:
         parser.error("--seconds: at most 40 (a run's QR token lives 60 s)")
+    if args.spy and args.seconds < 3:
+        parser.error("--spy: --seconds of at least 3 (it samples from the first second to the last but one)")
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     env = production_env(
