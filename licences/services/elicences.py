@@ -120,12 +120,15 @@ def _require_valid(elicence: ELicence) -> None:
         raise DomainError("elicence_not_valid", _("This e-licence is not valid."), status=409)
 
 
+QR_CODE_DRAWS = 5  # short codes drawn for one QR issue before a taken code is raised as an error
+
+
 def elicence_qr_issue(*, elicence: ELicence) -> QRIssue:
     _require_valid(elicence)
     now = timezone.now()
     issued_at = int(now.timestamp())
     expires_at = datetime.fromtimestamp(issued_at + tokens.QR_TOKEN_TTL, UTC)
-    for attempt in range(5):
+    for draw in range(1, QR_CODE_DRAWS + 1):
         code = tokens.random_code(tokens.SHORT_CODE_LENGTH)
         try:
             with savepoint_if_in_transaction():  # BEGIN and COMMIT were two of a QR issue's five round trips
@@ -134,7 +137,7 @@ def elicence_qr_issue(*, elicence: ELicence) -> QRIssue:
                 )
             break
         except IntegrityError:
-            if attempt == 4:
+            if draw == QR_CODE_DRAWS:
                 raise  # never sign a token naming a code that is not stored
     # The signed token names the e-licence by this display's short code, not by any identifier of ours.
     claims = {"ref": code, **elicence_offline_claims(elicence)}
