@@ -30,6 +30,10 @@ PARTS = [
 ]
 
 
+# The recording leaves out the load's first and last second: a load shorter than this leaves nothing.
+MIN_SECONDS = 3
+
+
 def _py_spy() -> str:
     found = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
     if not found:
@@ -42,8 +46,8 @@ def spy_breakdown(master_pid: int, load, seconds: int, rate: int = 250) -> dict:
     returns wrk's figures); the requests per second, and milliseconds per request for each part of PARTS.
     The recording starts a second into the load and stops a second before its end, so that every sample
     is taken under load (an idle worker before or after it would count as waiting)."""
-    if seconds < 3:
-        raise ValueError("spy_breakdown needs a load of at least 3 s")
+    if seconds < MIN_SECONDS:
+        raise ValueError(f"spy_breakdown needs a load of at least {MIN_SECONDS} s")
     worker = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True, check=True)
     pid = worker.stdout.split()[0]
     figures: dict = {}

@@ -53,8 +53,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import spy  # noqa: E402
 from bench.common import fresh_database, production_env  # noqa: E402
-from bench.spy import spy_breakdown, spy_table  # noqa: E402
 
 PY = sys.executable
 DB = "elicence_bench"
@@ -165,8 +165,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.seconds > 40:
         parser.error("--seconds: at most 40 (a run's QR token lives 60 s)")
-    if args.spy and args.seconds < 3:
-        parser.error("--spy: --seconds of at least 3 (it samples from the first second to the last but one)")
+    if args.spy and args.seconds < spy.MIN_SECONDS:
+        parser.error(f"--spy: --seconds of at least {spy.MIN_SECONDS} (it leaves out the first and last second)")
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     env = production_env(
@@ -262,9 +262,9 @@ def main() -> None:
                 (path, script, headers), token = given(name)
                 wrk(path, 2, args.connections, script, headers)  # warm
                 load = functools.partial(wrk, path, args.seconds, args.connections, script, headers)
-                spied[name] = spy_breakdown(server.pid, load, args.seconds)
+                spied[name] = spy.spy_breakdown(server.pid, load, args.seconds)
                 still_valid(name, token)
-            print(spy_table(spied))
+            print(spy.spy_table(spied))
             return
         rounds = {name: [] for name in endpoints}
         for _round in range(args.rounds):
