@@ -304,3 +304,36 @@ class BenchFloorView(APIView):
             expires_at=timezone.now(),
         )  # fmt: skip
         return Response({"code": code.code})
+
+
+class BenchCheckedFloorView(APIView):
+    """The checked floor of bench/verifications.py, mounted only when BENCH_FLOOR is set (never in
+    production): the floor's read and insert, plus the three things a verification must do that the floor
+    does not, each in its least form and with the real code: the QR token's signature check, the rate
+    limit (its Redis round trip overlapping the check, as in `verification_record`) and the Ed25519
+    signature of a receipt. POST {token, elicence}. What a verification costs beyond this is the rest: the third
+    table read (the QR's short code), the status checks, the receipt's document and link, the
+    serializers; what this costs beyond the floor, no verification can leave out."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def post(self, request):
+        from django.utils import timezone
+
+        from licences import signed_qr
+        from licences.services.verification import VERIFICATION_INSERT
+        from portal import ratelimit
+
+        now, token = timezone.now(), str(request.data.get("token", ""))
+        with ratelimit.counting("verify:ip", client_ip(request) or "unknown"):
+            try:
+                claims = signed_qr.read(
+                    token, keys=signed_qr.verify_keys(), now=now.timestamp(), skew=tokens.CLOCK_SKEW
+                )
+            except signed_qr.SignedQRError as exc:
+                raise DomainError(exc.reason, "the token was not accepted") from None
+        elicence = selectors.elicence_by_id(request.data.get("elicence"))
+        verification = VERIFICATION_INSERT.create(elicence=elicence, method="qr", valid=elicence is not None)
+        receipt = tokens.receipt_sign({"id": str(verification.pk), "ref": claims.get("ref"), "valid": True})
+        return Response({"id": str(verification.pk), "valid": verification.valid, "receipt": receipt})

@@ -23,4 +23,7 @@ urlpatterns = [
     path("authority/identity-photos", api.AuthorityIdentityPhotoView.as_view(), name="api-authority-identity-photos"),
 ]
 if settings.BENCH_FLOOR:  # bench/verifications.py's floor; never set in production
-    urlpatterns.append(path("bench/floor", api.BenchFloorView.as_view(), name="api-bench-floor"))
+    urlpatterns += [
+        path("bench/floor", api.BenchFloorView.as_view(), name="api-bench-floor"),
+        path("bench/floor/checked", api.BenchCheckedFloorView.as_view(), name="api-bench-floor-checked"),
+    ]
