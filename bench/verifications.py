@@ -14,8 +14,8 @@ with production settings (DEBUG=0), and measures in one run:
   with BENCH_FLOOR=1);
 - the checked floor: POST /api/v1/bench/floor/checked, the floor plus what a verification cannot leave
   out, each in its least form: the QR token's signature check, the rate limit (Redis) and a receipt's
-  Ed25519 signature (also mounted with BENCH_FLOOR=1). No verification can be faster than it;
-  `anonymous verification / checked floor` is how close the real one comes;
+  Ed25519 signature (also mounted with BENCH_FLOOR=1). A verification that keeps those three does at
+  least this much work; `anonymous verification / checked floor` is how close the real one comes;
 - POST /api/v1/verifications anonymously and as a police member (token decoded without the
   database, one read, the verification row inserted as its own audit record, the rate limit
   counted, the receipt signed);

@@ -311,9 +311,9 @@ class BenchCheckedFloorView(APIView):
     production): the floor's read and insert, plus the three things a verification must do that the floor
     does not, each in its least form and with the real code: the QR token's signature check, the rate
     limit (its Redis round trip overlapping the check, as in `verification_record`) and the Ed25519
-    signature of a receipt. POST {token, elicence}. What a verification costs beyond this is the rest: the third
-    table read (the QR's short code), the status checks, the receipt's document and link, the
-    serializers; what this costs beyond the floor, no verification can leave out."""
+    signature of a receipt. POST {token, elicence}. A verification that keeps those three does at least
+    this much work; the rest of its work is the third table read (the QR's short code), the status
+    checks, the receipt's document and link, and the serializers."""
 
     permission_classes = [AllowAny]
 
@@ -335,5 +335,7 @@ class BenchCheckedFloorView(APIView):
                 raise DomainError(exc.reason, "the token was not accepted") from None
         elicence = selectors.elicence_by_id(request.data.get("elicence"))
         verification = VERIFICATION_INSERT.create(elicence=elicence, method="qr", valid=elicence is not None)
-        receipt = tokens.receipt_sign({"id": str(verification.pk), "ref": claims.get("ref"), "valid": True})
+        receipt = tokens.receipt_sign(
+            {"id": str(verification.pk), "ref": claims.get("ref"), "valid": verification.valid}
+        )
         return Response({"id": str(verification.pk), "valid": verification.valid, "receipt": receipt})
