@@ -21,7 +21,7 @@ PARTS = [
     ("read (prepared look-up)", re.compile(r"PreparedLookup\.get \(")),
     ("insert", re.compile(r"PreparedInsert\.create \(|QuerySet\.create \(")),
     ("QR token: signing", re.compile(r"sign \(licences/signed_qr\.py")),
-    ("QR token: signature check, claims", re.compile(r"_reference_read \(licences/|\bread \(licences/signed_qr\.py")),
+    ("QR token: signature check, claims", re.compile(r"reference_read \(licences/")),
     ("rate limit (Redis)", re.compile(r"counting \(portal/ratelimit\.py")),
     ("receipt: document, signature, link", re.compile(r"(receipt_sign|receipt_document_build|get_receipt_url) \(")),
     ("the view's other work", re.compile(r"\w+View\.(get|post) \((licences|portal|reviews)/")),

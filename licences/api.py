@@ -321,21 +321,15 @@ class BenchCheckedFloorView(APIView):
     def post(self, request):
         from django.utils import timezone
 
-        from licences import signed_qr
-        from licences.services.verification import VERIFICATION_INSERT
+        from licences.services.verification import VERIFICATION_INSERT, reference_read
         from portal import ratelimit
 
         now, token = timezone.now(), str(request.data.get("token", ""))
         with ratelimit.counting("verify:ip", client_ip(request) or "unknown"):
-            try:
-                claims = signed_qr.read(
-                    token, keys=signed_qr.verify_keys(), now=now.timestamp(), skew=tokens.CLOCK_SKEW
-                )
-            except signed_qr.SignedQRError as exc:
-                raise DomainError(exc.reason, "the token was not accepted") from None
+            reference = reference_read(token=token, share_code=None, now=now)  # the verification's own check
+        if reference.reason:
+            raise DomainError(reference.reason, "the token was not accepted")
         elicence = selectors.elicence_by_id(request.data.get("elicence"))
         verification = VERIFICATION_INSERT.create(elicence=elicence, method="qr", valid=elicence is not None)
-        receipt = tokens.receipt_sign(
-            {"id": str(verification.pk), "ref": claims.get("ref"), "valid": verification.valid}
-        )
+        receipt = tokens.receipt_sign({"id": str(verification.pk), "ref": reference.code, "valid": verification.valid})
         return Response({"id": str(verification.pk), "valid": verification.valid, "receipt": receipt})

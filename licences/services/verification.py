@@ -93,7 +93,9 @@ class Reference:
     reason: str | None = None
 
 
-def _reference_read(*, token: str | None, share_code: str | None, now: datetime) -> Reference:
+def reference_read(*, token: str | None, share_code: str | None, now: datetime) -> Reference:
+    """What was presented, without the database: a share code, a typed short code, or a QR token whose
+    signature and expiry are checked here (its short code, or why it fails)."""
     if share_code:
         return Reference(VerificationMethod.SHARE, tokens.normalise_code(share_code))
     token = (token or "").strip()
@@ -150,7 +152,7 @@ def verification_record(
     # The token's signature is checked while the rate limit's count is on its way (Redis); the database
     # is read only once the limit is known.
     with ratelimit.counting("verify:ip", ip or "unknown"):
-        reference = _reference_read(token=token, share_code=share_code, now=now)
+        reference = reference_read(token=token, share_code=share_code, now=now)
     presented = _presented_resolve(reference, now=now)
     elicence, share, method, reason = presented.elicence, presented.share, presented.method, presented.reason
     licence = elicence.licence if elicence else None
